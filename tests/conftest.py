@@ -1,0 +1,60 @@
+"""Shared test helpers: real speech made on the fly with espeak-ng."""
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog near the river bank.",
+    "Please call Stella and ask her to bring these things with her from the store.",
+    "A large wooden table stood in the middle of the quiet kitchen.",
+    "We walked along the beach until the sun went down behind the hills.",
+    "Her brother repaired the old bicycle in less than an hour.",
+    "The children laughed when the little dog chased its own tail.",
+]
+
+
+@pytest.fixture(scope="session")
+def espeak() -> Callable[..., tuple[np.ndarray, int]]:
+    """Synthesize English speech; returns (float32 mono samples, sample rate)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is missing; run scripts/setup.sh")
+
+    def say(text: str, voice: str = "en-us", speed: int = 160) -> tuple[np.ndarray, int]:
+        wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+                             check=True, capture_output=True).stdout
+        import io
+
+        samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
+        return samples, rate
+
+    return say
+
+
+@pytest.fixture(scope="session")
+def long_recording(espeak, tmp_path_factory) -> tuple[Path, list[tuple[float, float, str]]]:
+    """A recording of six sentences with pauses of 0.6–1.2 s; returns (path, true spans)."""
+    rng = np.random.default_rng(1)
+    parts, spans, cursor = [], [], 0
+    rate = 22050
+    for text in SENTENCES:
+        samples, rate = espeak(text)
+        voiced = np.flatnonzero(np.abs(samples) > 1e-3)
+        samples = samples[voiced[0]:voiced[-1] + 1]
+        pause = np.zeros(int(rng.uniform(0.6, 1.2) * rate), dtype=np.float32)
+        parts += [pause, samples]
+        start = cursor + len(pause)
+        spans.append((start / rate, (start + len(samples)) / rate, text))
+        cursor = start + len(samples)
+    parts.append(np.zeros(int(0.8 * rate), dtype=np.float32))
+    audio = np.concatenate(parts) * 0.5
+    noise = np.random.default_rng(2).normal(0, 3e-4, audio.shape).astype(np.float32)
+    path = tmp_path_factory.mktemp("long") / "speaker one" / "recording.flac"
+    path.parent.mkdir(parents=True)
+    sf.write(path, audio + noise, rate)
+    return path, spans

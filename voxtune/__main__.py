@@ -1,0 +1,3 @@
+from voxtune.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Audio signal steps: decoding, loudness, slicing, VAD, denoising, quality measures."""

@@ -1,0 +1,160 @@
+"""The `voxtune` command: one verb per pipeline stage, each a thin wrapper over a function.
+
+Every verb calls the Python function of the same name with the same arguments, so the
+CLI, the tests and Python users share one entry point. User errors (`VoxtuneError`) are
+printed as one line, without a traceback, and exit with status 2.
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from voxtune import __version__
+from voxtune.errors import VoxtuneError
+
+OVERRIDES_HELP = ("config overrides as key=value, e.g. slicer.threshold=-40 loudness.enabled=false"
+                  " (see --print-config for every key)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 1
+    try:
+        return args.run(args) or 0
+    except VoxtuneError as exc:
+        print(f"voxtune {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"voxtune {args.verb}: interrupted; finished files are kept and the next run "
+              "picks up where this one stopped", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voxtune",
+        description="From your own recordings to a fine-tuned voice (TTS) or recognizer (ASR).",
+        epilog="Run 'voxtune VERB --help' for the options of a stage.")
+    parser.add_argument("--version", action="version", version=f"voxtune {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    verbs = parser.add_subparsers(title="stages", metavar="VERB", dest="verb")
+    _add_demo_data(verbs)
+    _add_prepare(verbs)
+    _add_convert(verbs)
+    return parser
+
+
+def _add_demo_data(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "demo-data", help="make a synthetic multi-speaker corpus with exact transcripts",
+        description="Synthesize a deterministic corpus with espeak-ng (and flite when "
+        "installed): short labelled clips in the speaker-folder layout (OUT/clips), long "
+        "unsegmented recordings in mixed formats, rates, channels and levels with a "
+        "ground-truth file of sentence spans (OUT/long), and optionally a folder of broken "
+        "inputs for testing (OUT/messy).")
+    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("--speakers", type=int, default=4, help="English speakers (default 4)")
+    p.add_argument("--minutes", type=float, default=2.0,
+                   help="minutes of speech per speaker in each form (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--no-mandarin", action="store_true",
+                   help="leave out the Mandarin speaker (espeak-ng cmn, low quality)")
+    p.add_argument("--messy", action="store_true", help="also write OUT/messy with bad inputs")
+    p.set_defaults(run=_run_demo_data)
+
+
+def _run_demo_data(args: argparse.Namespace) -> int:
+    from voxtune.demo import demo_data
+
+    summary = demo_data(args.out, speakers=args.speakers, minutes=args.minutes, seed=args.seed,
+                        mandarin=not args.no_mandarin, messy=args.messy,
+                        show_progress=not args.quiet)
+    print(summary)
+    return 0
+
+
+def _add_prepare(verbs: argparse._SubParsersAction) -> None:
+    from voxtune.data.layouts import LAYOUTS
+
+    p = verbs.add_parser(
+        "prepare", help="clean, slice, label and measure recordings into a dataset",
+        description="Turn recordings in any known layout into a clean dataset: decode, mix to "
+        "mono, resample, slice long recordings at silences (GPT-SoVITS slicer parameters), "
+        "optional VAD trimming and denoising, transcribe unlabelled clips, set aside clips "
+        "that fail the quality gate, normalise loudness. Writes OUT/SPEAKER/CLIP.wav + .lab, "
+        "OUT/manifest.jsonl, OUT/rejected.jsonl and OUT/report.txt. Re-running skips "
+        "finished work.")
+    p.add_argument("src", type=Path, help="recordings: a folder or a list file")
+    p.add_argument("out", type=Path, nargs="?", help="output dataset folder")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP)
+    p.add_argument("--layout", choices=LAYOUTS, help="input layout (default: detected)")
+    p.add_argument("--config", help="YAML config file or shipped preset name "
+                   "(prepare, prepare-gptsovits, prepare-funasr)")
+    p.add_argument("--num-workers", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resulting config as YAML and exit")
+    p.set_defaults(run=_run_prepare)
+
+
+def _run_prepare(args: argparse.Namespace) -> int:
+    from voxtune.config import dump_yaml, load_config
+    from voxtune.data.prepare import prepare
+    from voxtune.data.prepare_config import PrepareConfig
+
+    overrides = list(args.overrides)
+    if args.out is not None and "=" in str(args.out):
+        overrides.insert(0, str(args.out))
+        args.out = None
+    config = load_config(PrepareConfig, args.config, overrides)
+    if args.print_config:
+        print(dump_yaml(config), end="")
+        return 0
+    if args.out is None:
+        raise VoxtuneError("missing the output folder: voxtune prepare SRC OUT")
+    result = prepare(args.src, args.out, config, layout=args.layout,
+                     num_workers=args.num_workers, show_progress=not args.quiet)
+    print(result.report.text)
+    print(f"dataset: {result.out}  (manifest.jsonl, rejected.jsonl, report.txt)")
+    return 0
+
+
+def _add_convert(verbs: argparse._SubParsersAction) -> None:
+    from voxtune.data.layouts import LAYOUTS
+
+    p = verbs.add_parser(
+        "convert", help="convert a dataset between layouts (.list, filelists, Kaldi, ChatML…)",
+        description="Read a dataset in one layout and write it in another. ChatML JSONL is "
+        "the Fun-ASR training format (speech_length in 10 ms fbank frames, text_length in "
+        "tokens of --tokenizer).")
+    p.add_argument("src", type=Path, help="input dataset: a folder or a list file")
+    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("--to", required=True, choices=LAYOUTS, help="output layout")
+    p.add_argument("--from", dest="from_layout", choices=LAYOUTS,
+                   help="input layout (default: detected)")
+    p.add_argument("--language", default="en", help="language where the input does not say")
+    p.add_argument("--tokenizer", default="chars",
+                   help="for ChatML text_length: chars, a tokenizer.json, or a model folder/hub id")
+    p.add_argument("--prompt", help="ChatML task prompt (default 语音转写：)")
+    p.add_argument("--link-audio", action="store_true",
+                   help="reference the original audio instead of copying it where a layout "
+                   "holds audio files")
+    p.set_defaults(run=_run_convert)
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    from voxtune.data.convert import convert
+    from voxtune.data.layouts import ExportOptions
+
+    options = ExportOptions(copy_audio=not args.link_audio, tokenizer=args.tokenizer)
+    if args.prompt:
+        options.prompt = args.prompt
+    summary = convert(args.src, args.out, args.to, from_layout=args.from_layout,
+                      language=args.language, options=options)
+    print(summary)
+    return 0

@@ -1,0 +1,1 @@
+"""Datasets on disk: the layouts users bring, voxtune's manifest, preparation, conversion."""

