@@ -6,6 +6,7 @@ printed as one line, without a traceback, and exit with status 2.
 """
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -75,7 +76,11 @@ def _run_demo_data(args: argparse.Namespace) -> int:
     summary = demo_data(args.out, speakers=args.speakers, minutes=args.minutes, seed=args.seed,
                         mandarin=not args.no_mandarin, messy=args.messy,
                         show_progress=not args.quiet)
-    print(summary)
+    print(f"demo corpus in {summary.out}: {len(summary.speakers)} speakers; "
+          f"{summary.clips} labelled clips ({summary.clip_seconds / 60:.1f} min) in clips/, "
+          f"{summary.recordings} long recordings ({summary.long_seconds / 60:.1f} min, "
+          f"{summary.spans} sentence spans in long/truth.jsonl) in long/"
+          + (f"; broken inputs in {summary.messy}" if summary.messy else ""))
     return 0
 
 
@@ -153,8 +158,11 @@ def _run_convert(args: argparse.Namespace) -> int:
 
     options = ExportOptions(copy_audio=not args.link_audio, tokenizer=args.tokenizer)
     if args.prompt:
-        options.prompt = args.prompt
+        options = dataclasses.replace(options, prompt=args.prompt)
     summary = convert(args.src, args.out, args.to, from_layout=args.from_layout,
                       language=args.language, options=options)
-    print(summary)
+    for reject in summary.rejects:
+        print(f"skipped {reject.id or reject.source}: {reject.reason}: {reject.message}")
+    print(f"read {summary.read} utterances, wrote {summary.written} as {args.to}: "
+          f"{summary.output}")
     return 0

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+PARTIAL_MARK = ".part"  # in the names of files still being written
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 
@@ -21,10 +22,14 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it onto `path` if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix,
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL_MARK + path.suffix,
                                dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600 files; give finished files the usual umask-based permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, path)

@@ -119,7 +119,8 @@ def write_audio(path: Path, audio: np.ndarray, rate: int) -> None:
     """
     fmt = WRITE_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"{path}: cannot write {path.suffix!r}; use one of {sorted(WRITE_FORMATS)}")
+        raise ValueError(f"{path}: cannot write {path.suffix!r}; "
+                         f"use one of {sorted(WRITE_FORMATS)}")
     data = audio.T if audio.ndim == 2 else audio
     subtype = {"WAV": "PCM_16", "FLAC": "PCM_16", "MP3": "MPEG_LAYER_III", "OGG": "VORBIS"}[fmt]
     with atomic_path(path) as tmp:

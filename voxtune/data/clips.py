@@ -4,6 +4,7 @@ Runs in worker processes, so it takes everything it needs as arguments and retur
 records; all writes are atomic, so a killed worker leaves no half-written clip.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 from voxtune.audio.denoise import reduce_noise
 from voxtune.audio.io import read_audio, resample, write_audio
 from voxtune.audio.loudness import integrated_loudness, normalize_loudness
-from voxtune.audio.quality import measure
+from voxtune.audio.quality import clipping_ratio, measure
 from voxtune.audio.slicer import slice_silence, split_long
 from voxtune.audio.vad import speech_span
 from voxtune.data.gate import check_signal, check_text
@@ -30,14 +31,20 @@ class SourceResult:
 
 
 def prepare_source(utterance: Utterance, clip_name: str, out: Path, config: PrepareConfig,
-                   transcriber: Transcriber | None) -> SourceResult:
+                   transcriber: Transcriber | None, may_transcribe: bool) -> SourceResult:
     """Decode, cut, clean, label, gate, normalise and write the clips of one utterance.
 
     `clip_name` is "SPEAKER/stem" (already made safe and unique); sliced pieces get
     "_0000", "_0001"… appended. Unlabelled audio is sliced; labelled audio stays whole,
-    since its label covers the whole file.
+    since its label covers the whole file. `may_transcribe` is false for audio whose
+    label is missing from a labelled layout: it is set aside rather than guessed.
     """
     result = SourceResult()
+    if utterance.text is None and not may_transcribe:
+        result.rejects.append(_reject(utterance, ClipRejected(
+            "no_label", f"{utterance.audio}: no .lab/.txt label beside the audio; add one, "
+            "or set asr.label_missing=true to transcribe it")))
+        return result
     try:
         audio, rate = read_audio(utterance.audio, config.audio.max_channels,
                                  utterance.start, utterance.end)
@@ -45,6 +52,8 @@ def prepare_source(utterance: Utterance, clip_name: str, out: Path, config: Prep
         result.rejects.append(_reject(utterance, exc))
         return result
     offset = utterance.start or 0.0
+    # Flat tops are only visible at the source rate: resampling rings over them.
+    source_mono, source_rate = audio.mean(axis=0), rate
     if config.audio.mono:
         audio = audio.mean(axis=0, keepdims=True)
     if config.audio.resample:
@@ -53,9 +62,11 @@ def prepare_source(utterance: Utterance, clip_name: str, out: Path, config: Prep
     for index, (start, end) in enumerate(spans):
         name = clip_name if len(spans) == 1 else f"{clip_name}_{index:04d}"
         span = (offset + start / rate, offset + end / rate)
+        scale = source_rate / rate
+        clipped = clipping_ratio(source_mono[int(start * scale):int(end * scale)])
         try:
             result.clips.append(_prepare_clip(utterance, name, audio[:, start:end], rate, span,
-                                              out, config, transcriber))
+                                              clipped, out, config, transcriber))
         except ClipRejected as exc:
             result.rejects.append(_reject(utterance, exc, name, span))
     return result
@@ -74,7 +85,7 @@ def _spans(mono: np.ndarray, rate: int, config: PrepareConfig,
 
 
 def _prepare_clip(utterance: Utterance, name: str, audio: np.ndarray, rate: int,
-                  span: tuple[float, float], out: Path, config: PrepareConfig,
+                  span: tuple[float, float], clipped: float, out: Path, config: PrepareConfig,
                   transcriber: Transcriber | None) -> Clip:
     if config.vad.enabled:
         voiced = speech_span(audio.mean(axis=0), rate, config.vad)
@@ -86,20 +97,24 @@ def _prepare_clip(utterance: Utterance, name: str, audio: np.ndarray, rate: int,
         audio = np.stack([reduce_noise(channel, rate, config.denoise) for channel in audio])
     mono = audio.mean(axis=0)
     duration = mono.shape[0] / rate
-    stats = measure(mono, rate)
+    stats = dataclasses.replace(measure(mono, rate), clipping_ratio=clipped)
     check_signal(duration, stats, integrated_loudness(mono, rate), config.gate)
-    text, text_source = utterance.text, "label"
-    if text is None:
-        if transcriber is None:
-            raise ClipRejected("no_label", "no label beside the audio and ASR is off; add a "
-                               ".lab file or set asr.backend=whisper")
+    text, text_source, language = utterance.text, "label", utterance.language
+    if text is None and transcriber is None:
+        if config.gate.require_text:
+            raise ClipRejected("no_label", "unlabelled audio and ASR is off; set "
+                               "asr.backend=whisper, or gate.require_text=false to keep "
+                               "audio-only clips")
+        text, text_source = "", "none"
+    elif text is None:
         try:
-            text = transcriber.transcribe(mono, rate, utterance.language)
+            heard = transcriber.transcribe(mono, rate, utterance.language)
         except VoxtuneError as exc:
             raise ClipRejected("asr_failed", f"transcription failed: {exc}") from exc
-        text_source = f"asr:{transcriber.name}"
+        text, language, text_source = heard.text, heard.language, f"asr:{transcriber.name}"
     text = " ".join(text.split())
-    check_text(text, duration, config.gate)
+    if text or config.gate.require_text:
+        check_text(text, duration, config.gate)
     loudness = None
     if config.loudness.enabled:
         audio, loudness = normalize_loudness(audio.T, rate, config.loudness)
@@ -109,7 +124,7 @@ def _prepare_clip(utterance: Utterance, name: str, audio: np.ndarray, rate: int,
     relative = f"{name}.{config.audio.format}"
     write_audio(out / relative, audio, rate)
     write_text(out / f"{name}.lab", text)
-    return Clip(id=name, audio=relative, speaker=utterance.speaker, language=utterance.language,
+    return Clip(id=name, audio=relative, speaker=utterance.speaker, language=language,
                 text=text, duration=round(duration, 4), sample_rate=rate,
                 loudness_lufs=None if loudness is None else round(loudness, 2),
                 snr_db=round(stats.snr_db, 1), source=str(utterance.audio),

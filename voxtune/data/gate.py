@@ -24,6 +24,7 @@ class GateConfig:
     """
 
     enabled: bool = True
+    require_text: bool = True  # false keeps unlabelled clips (audio-only data, e.g. for a codec)
     min_duration: float = 1.0
     max_duration: float = 20.0
     max_clipping_ratio: float = 0.001

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from voxtune.config import dump_yaml, to_dict
 from voxtune.data.clips import SourceResult, prepare_source
-from voxtune.data.layouts import read_layout
+from voxtune.data.layouts import detect_layout, read_layout
 from voxtune.data.manifest import (
     MANIFEST,
     REJECTED,
@@ -36,7 +36,7 @@ from voxtune.data.manifest import (
 from voxtune.data.prepare_config import PrepareConfig
 from voxtune.data.report import PrepareReport, build_report
 from voxtune.errors import InputError
-from voxtune.files import safe_name, write_jsonl, write_text
+from voxtune.files import PARTIAL_MARK, safe_name, write_jsonl, write_text
 from voxtune.labeling import Transcriber, load_transcriber
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,15 @@ def prepare(src: Path, out: Path, config: PrepareConfig | None = None,
     config = config or PrepareConfig()
     src, out = Path(src), Path(out)
     _check_paths(src, out)
+    layout = layout or detect_layout(src)
     utterances, rejects = read_layout(src, layout, language=config.language)
+    may_transcribe = layout == "longform" or config.asr.label_missing
     named, duplicates = _clip_names(utterances)
     rejects += duplicates
     for reject in rejects:
         tqdm.write(f"set aside {reject.source}: {reject.reason}: {reject.message}")
     out.mkdir(parents=True, exist_ok=True)
+    _remove_partial_files(out)
     write_text(out / "prepare.yaml", dump_yaml(config))
     config_key = json.dumps(to_dict(config), sort_keys=True)
     todo, results = [], []
@@ -74,9 +77,11 @@ def prepare(src: Path, out: Path, config: PrepareConfig | None = None,
             todo.append((utterance, name, key))
         else:
             results.append(cached)
-    needs_asr = any(u.text is None for u, _, _ in todo) and config.asr.backend != "none"
-    log.info("%d sources: %d to process, %d already done", len(named), len(todo), len(results))
-    results += _run(todo, out, config, num_workers, needs_asr, show_progress)
+    needs_asr = (may_transcribe and config.asr.backend != "none"
+                 and any(u.text is None for u, _, _ in todo))
+    log.info("%s layout, %d sources: %d to process, %d already done", layout, len(named),
+             len(todo), len(results))
+    results += _run(todo, out, config, num_workers, needs_asr, may_transcribe, show_progress)
     clips = sorted((c for r in results for c in r.clips), key=lambda c: c.id)
     rejects += [x for r in results for x in r.rejects]
     write_manifest(out / MANIFEST, clips)
@@ -94,6 +99,13 @@ def _check_paths(src: Path, out: Path) -> None:
         raise InputError(f"output {out} is inside the source {src}; choose an output folder "
                          "outside it, so your recordings are never mixed with or overwritten "
                          "by prepared clips")
+
+
+def _remove_partial_files(out: Path) -> None:
+    """Delete temporary files a killed run left behind (see `voxtune.files.atomic_path`)."""
+    for path in out.rglob(f".*{PARTIAL_MARK}*"):
+        if path.is_file():
+            path.unlink()
 
 
 def _clip_names(utterances: list[Utterance]) -> tuple[list[tuple[Utterance, str]], list[Reject]]:
@@ -170,13 +182,15 @@ def _init_worker(config: PrepareConfig, needs_asr: bool, threads: int) -> None:
         _worker["transcriber"] = load_transcriber(config.asr)
 
 
-def _work(utterance: Utterance, name: str, out: Path, config: PrepareConfig) -> SourceResult:
+def _work(utterance: Utterance, name: str, out: Path, config: PrepareConfig,
+          may_transcribe: bool) -> SourceResult:
     transcriber: Transcriber | None = _worker.get("transcriber")
-    return prepare_source(utterance, name, out, config, transcriber)
+    return prepare_source(utterance, name, out, config, transcriber, may_transcribe)
 
 
 def _run(todo: list[tuple[Utterance, str, str]], out: Path, config: PrepareConfig,
-         num_workers: int, needs_asr: bool, show_progress: bool) -> list[SourceResult]:
+         num_workers: int, needs_asr: bool, may_transcribe: bool,
+         show_progress: bool) -> list[SourceResult]:
     results = []
     bar = tqdm(total=len(todo), desc="prepare", unit="file", disable=not show_progress)
     threads = max(1, (os.cpu_count() or 1) // max(1, num_workers))
@@ -184,13 +198,14 @@ def _run(todo: list[tuple[Utterance, str, str]], out: Path, config: PrepareConfi
         if num_workers <= 1:
             _init_worker(config, needs_asr, 0)
             for utterance, name, key in todo:
-                results.append(_finish(out, utterance, key, _work(utterance, name, out, config),
-                                       bar))
+                result = _work(utterance, name, out, config, may_transcribe)
+                results.append(_finish(out, utterance, key, result, bar))
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(num_workers, mp_context=context, initializer=_init_worker,
                                      initargs=(config, needs_asr, threads)) as pool:
-                futures = {pool.submit(_work, u, n, out, config): (u, k) for u, n, k in todo}
+                futures = {pool.submit(_work, u, n, out, config, may_transcribe): (u, k)
+                           for u, n, k in todo}
                 for future in as_completed(futures):
                     utterance, key = futures[future]
                     results.append(_finish(out, utterance, key, future.result(), bar))

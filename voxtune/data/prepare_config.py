@@ -12,12 +12,16 @@ from voxtune.labeling import AsrConfig
 
 @dataclass
 class AudioConfig:
-    """Decoding and format steps. `sample_rate` in Hz; `format` of the written clips."""
+    """Decoding and format steps. `sample_rate` in Hz; `format` of the written clips.
+
+    Files with more than `max_channels` channels are set aside: they are usually
+    multitrack sessions or surround mixes, whose plain average is not a voice recording.
+    """
 
     sample_rate: int = 24000
     resample: bool = True
     mono: bool = True
-    max_channels: int = 32
+    max_channels: int = 8
     format: str = "wav"
 
 
@@ -27,7 +31,8 @@ class PrepareConfig:
 
     decode → mono → resample → slice (unlabelled audio only) → VAD trim → denoise →
     measure → transcribe (unlabelled clips) → gate → loudness → write.
-    `language` is used where a layout does not say (ISO 639-1, like "en" or "zh").
+    `language` is used where a layout does not say (ISO 639-1, like "en" or "zh"); "auto"
+    lets the ASR backend detect the language of each unlabelled clip.
     """
 
     language: str = "en"

@@ -20,20 +20,35 @@ class AsrConfig:
     "package.module:factory" (called with this config, returns a `Transcriber`).
     `model`: a faster-whisper model folder or hub id; empty means the packaged Whisper-base.
     `fallback`: backend tried when `backend` cannot be loaded; "" for none.
+    `label_missing`: also transcribe audio that lacks its label in a labelled layout
+    (by default such a file is set aside, since a missing label is usually a mistake);
+    long unlabelled recordings are always transcribed.
     """
 
     backend: str = "whisper"
+    label_missing: bool = False
     model: str = ""
     fallback: str = "pocketsphinx"
     beam_size: int = 5
     threads: int = 0  # CPU threads per worker; 0 lets the backend decide
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """What a backend heard, and in which language (the detected one when asked "auto")."""
+
+    text: str
+    language: str
+
+
 class Transcriber(Protocol):
     name: str
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> str:
-        """Text of a mono float clip at `rate` Hz, in `language` (ISO 639-1 like "en")."""
+    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
+        """Transcribe a mono float clip at `rate` Hz.
+
+        `language` is ISO 639-1 ("en", "zh"), or "auto" to let the backend detect it.
+        """
         ...
 
 

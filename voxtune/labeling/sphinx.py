@@ -7,6 +7,7 @@ import numpy as np
 
 from voxtune.audio.io import resample
 from voxtune.errors import VoxtuneError
+from voxtune.labeling.backends import Transcript
 
 SPHINX_RATE = 16000
 
@@ -23,12 +24,12 @@ class SphinxTranscriber:
         config["logfn"] = "/dev/null"
         self._decoder = Decoder(config)
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> str:
-        if not language.startswith("en"):
+    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
+        if language != "auto" and not language.startswith("en"):
             raise VoxtuneError(f"pocketsphinx has only an English model, not {language!r}")
         pcm = np.clip(resample(samples, rate, SPHINX_RATE), -1, 1)
         self._decoder.start_utt()
         self._decoder.process_raw((pcm * 32767).astype(np.int16).tobytes(), full_utt=True)
         self._decoder.end_utt()
         hypothesis = self._decoder.hyp()
-        return hypothesis.hypstr if hypothesis is not None else ""
+        return Transcript(hypothesis.hypstr if hypothesis is not None else "", "en")

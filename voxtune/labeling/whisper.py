@@ -16,7 +16,7 @@ import numpy as np
 from voxtune.audio.io import resample
 from voxtune.errors import VoxtuneError
 from voxtune.files import atomic_open
-from voxtune.labeling.backends import AsrConfig
+from voxtune.labeling.backends import AsrConfig, Transcript
 
 WHISPER_RATE = 16000
 PACKAGED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -70,10 +70,13 @@ class WhisperTranscriber:
         self.name = f"whisper:{Path(source).name}"
         self._beam_size = config.beam_size
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> str:
+    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
         audio = resample(samples, rate, WHISPER_RATE).astype(np.float32)
-        segments, _ = self._model.transcribe(audio, language=language.split("-")[0] or None,
-                                             beam_size=self._beam_size,
-                                             condition_on_previous_text=False,
-                                             vad_filter=False)
-        return " ".join(segment.text.strip() for segment in segments).strip()
+        # One beam-search pass at temperature 0: labels must be reproducible, and
+        # Whisper's temperature fallback mostly re-decodes clips it will get wrong anyway.
+        segments, info = self._model.transcribe(
+            audio, language=None if language == "auto" else language.split("-")[0],
+            beam_size=self._beam_size, temperature=0.0, condition_on_previous_text=False,
+            vad_filter=False)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return Transcript(text, info.language if language == "auto" else language)

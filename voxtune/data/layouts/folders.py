@@ -69,6 +69,11 @@ def audio_entries(src: Path, files: list[Path],
     return entries
 
 
+def target(out: Path) -> Path:
+    """The folder written: OUT itself."""
+    return out
+
+
 def write(utterances: Sequence[Utterance], out: Path,
           options: ExportOptions) -> tuple[Path, list[Reject]]:
     """Write `OUT/SPEAKER/stem.ext` plus `stem.lab` for each utterance that has text."""

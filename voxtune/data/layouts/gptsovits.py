@@ -74,10 +74,15 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
     return utterances, rejects
 
 
+def target(out: Path) -> Path:
+    """The list written: OUT if it ends in `.list`, else `OUT/dataset.list`."""
+    return list_file(out, (SUFFIX,), "dataset.list")
+
+
 def write(utterances: Sequence[Utterance], out: Path,
           options: ExportOptions) -> tuple[Path, list[Reject]]:
     """Write `OUT/dataset.list` (or OUT itself if it ends in `.list`)."""
-    path = list_file(out, (SUFFIX,), "dataset.list")
+    path = target(out)
     placer = Placer(path.parent / f"{path.stem}_segments")
     rejects: list[Reject] = []
     lines = []

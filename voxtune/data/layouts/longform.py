@@ -21,6 +21,11 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
     return utterances, rejects
 
 
+def target(out: Path) -> Path:
+    """The folder written: OUT itself."""
+    return out
+
+
 def write(utterances: Sequence[Utterance], out: Path,
           options: ExportOptions) -> tuple[Path, list[Reject]]:
     """Write `OUT/SPEAKER/stem.ext` for each utterance; transcripts are dropped."""

@@ -43,7 +43,8 @@ def writable(utterances: Sequence[Utterance], layout: str, rejects: list[Reject]
                 f"{layout} layout needs one; run `voxtune prepare` to transcribe it first")))
         elif not utterance.audio.is_file():
             rejects.append(rejected(utterance, ClipRejected(
-                "missing_audio", f"{utterance.audio}: audio of {utterance.id!r} not found")))
+                "missing_audio", f"{utterance.audio}: audio of {utterance.id!r} not found; "
+                "restore the file or fix its path in the source")))
         else:
             kept.append(utterance)
     return kept
@@ -78,9 +79,10 @@ class Placer:
         """
         suffix = ".wav" if is_segment(utterance) else utterance.audio.suffix
         dest = self._unique(self.root.joinpath(*parts[:-1]), parts[-1], suffix)
-        if dest.exists() and os.path.samefile(dest, utterance.audio):
-            raise InputError(f"{dest}: writing here would overwrite the source audio; "
-                             "choose an output folder outside the source")
+        if os.path.realpath(dest.parent) == os.path.realpath(utterance.audio.parent):
+            raise InputError(f"{dest}: writing beside the source audio {utterance.audio} could "
+                             "overwrite it or its label; choose an output folder outside the "
+                             "source")
         if is_segment(utterance):
             audio, rate = read_audio(utterance.audio, start=utterance.start, end=utterance.end)
             write_audio(dest, audio, rate)

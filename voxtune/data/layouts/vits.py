@@ -97,10 +97,15 @@ def _parse(path: Path, number: int, line: str) -> tuple[Path, str, str] | Reject
     return audio, speaker.strip(), one_line(text)
 
 
+def target(out: Path) -> Path:
+    """The list written: OUT if it ends in `.txt`/`.csv`, else `OUT/filelist.txt`."""
+    return list_file(out, SUFFIXES, "filelist.txt")
+
+
 def write(utterances: Sequence[Utterance], out: Path,
           options: ExportOptions) -> tuple[Path, list[Reject]]:
     """Write `OUT/filelist.txt` (or OUT itself if it ends in `.txt`/`.csv`)."""
-    path = list_file(out, SUFFIXES, "filelist.txt")
+    path = target(out)
     placer = Placer(path.parent / f"{path.stem}_segments")
     rejects: list[Reject] = []
     lines = []
