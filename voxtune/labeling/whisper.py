@@ -20,6 +20,10 @@ from voxtune.labeling.backends import AsrConfig, Transcript
 
 WHISPER_RATE = 16000
 PACKAGED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+# Speech runs at most ~10 Whisper tokens per second (fast Mandarin); a longer output is a
+# hallucinated loop, and capping it keeps such clips from costing seconds each.
+TOKENS_PER_SECOND = 12
+MAX_TOKENS = 220
 
 
 def cache_dir() -> Path:
@@ -72,11 +76,12 @@ class WhisperTranscriber:
 
     def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
         audio = resample(samples, rate, WHISPER_RATE).astype(np.float32)
+        seconds = audio.shape[0] / WHISPER_RATE
         # One beam-search pass at temperature 0: labels must be reproducible, and
         # Whisper's temperature fallback mostly re-decodes clips it will get wrong anyway.
         segments, info = self._model.transcribe(
             audio, language=None if language == "auto" else language.split("-")[0],
             beam_size=self._beam_size, temperature=0.0, condition_on_previous_text=False,
-            vad_filter=False)
+            vad_filter=False, max_new_tokens=min(MAX_TOKENS, int(TOKENS_PER_SECOND * seconds) + 16))
         text = " ".join(segment.text.strip() for segment in segments).strip()
         return Transcript(text, info.language if language == "auto" else language)
