@@ -73,6 +73,7 @@ def _read_ffmpeg(path: Path, start: float | None, end: float | None) -> tuple[np
                                        rate=rate)
             frames = [out.to_ndarray() for frame in container.decode(stream)
                       for out in planar.resample(frame)]
+            frames += [out.to_ndarray() for out in planar.resample(None)]
     except ClipRejected:
         raise
     except Exception as exc:  # PyAV raises many types; all mean "cannot decode"

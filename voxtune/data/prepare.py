@@ -63,8 +63,9 @@ def prepare(src: Path, out: Path, config: PrepareConfig | None = None,
     may_transcribe = layout == "longform" or config.asr.label_missing
     named, duplicates = _clip_names(utterances)
     rejects += duplicates
-    for reject in rejects:
-        tqdm.write(f"set aside {reject.source}: {reject.reason}: {reject.message}")
+    if show_progress:
+        for reject in rejects:
+            tqdm.write(f"set aside {reject.source}: {reject.reason}: {reject.message}")
     out.mkdir(parents=True, exist_ok=True)
     _remove_partial_files(out)
     write_text(out / "prepare.yaml", dump_yaml(config))
@@ -218,7 +219,8 @@ def _run(todo: list[tuple[Utterance, str, str]], out: Path, config: PrepareConfi
 def _finish(out: Path, utterance: Utterance, key: str, result: SourceResult,
             bar: tqdm) -> SourceResult:
     _save_state(out, utterance, key, result)
-    for reject in result.rejects:
-        bar.write(f"set aside {reject.id}: {reject.reason}: {reject.message}")
+    if not bar.disable:
+        for reject in result.rejects:
+            bar.write(f"set aside {reject.id}: {reject.reason}: {reject.message}")
     bar.update(1)
     return result
