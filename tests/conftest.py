@@ -1,5 +1,6 @@
 """Shared test helpers: real speech made on the fly with espeak-ng."""
 
+import hashlib
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -58,3 +59,47 @@ def long_recording(espeak, tmp_path_factory) -> tuple[Path, list[tuple[float, fl
     path.parent.mkdir(parents=True)
     sf.write(path, audio + noise, rate)
     return path, spans
+
+
+# (speaker, stem, label text): two speakers, names with spaces and non-ASCII letters.
+SEED_CLIPS = [
+    ("alice", "a1", "The quick brown fox."),
+    ("alice", "a2", "Jumps over the lazy dog."),
+    ("alice", "clip 3", "Please call Stella."),
+    ("zoë", "b1", "你好，世界。"),
+    ("zoë", "bé 2", "Bring these things with her."),
+    ("zoë", "b3", "A large wooden table."),
+]
+
+
+def speak(path: Path, text: str) -> Path:
+    """Write espeak-ng speech of `text` to `path` (22050 Hz, 16-bit WAV)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory) -> Path:
+    """A fish-speech seeds folder: SEED/SPEAKER/stem.wav + stem.lab, six short clips."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is missing; run scripts/setup.sh")
+    root = tmp_path_factory.mktemp("layouts") / "seed"
+    for speaker, stem, text in SEED_CLIPS:
+        speak(root / speaker / f"{stem}.wav", f"Sentence {stem}.")
+        (root / speaker / f"{stem}.lab").write_text(text + "\n", encoding="utf-8")
+    return root
+
+
+def by_id(utterances):
+    return {u.id: u for u in utterances}
+
+
+def reasons(rejects):
+    return sorted(r.reason for r in rejects)
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every file under `root`, by relative path: proof a folder was not touched."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}

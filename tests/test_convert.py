@@ -4,7 +4,6 @@ import hashlib
 import importlib.util
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import soundfile as sf
 import torch
 from tokenizers import Tokenizer
 
+from tests.conftest import SEED_CLIPS, by_id, reasons, tree_hashes
 from voxtune.audio.io import read_audio
 from voxtune.data.convert import convert
 from voxtune.data.layouts import LAYOUTS, ExportOptions, detect_layout, read_layout, write_layout
@@ -21,49 +21,13 @@ from voxtune.data.manifest import Utterance
 from voxtune.data.tokens import token_counter
 from voxtune.errors import InputError
 
-# Same seed as tests/test_layouts.py (test modules cannot import each other here): two
-# speakers, file names with spaces and non-ASCII letters.
-SEED_CLIPS = [
-    ("alice", "a1", "The quick brown fox."),
-    ("alice", "a2", "Jumps over the lazy dog."),
-    ("alice", "clip 3", "Please call Stella."),
-    ("zoë", "b1", "你好，世界。"),
-    ("zoë", "bé 2", "Bring these things with her."),
-    ("zoë", "b3", "A large wooden table."),
-]
 HOLDS_LANGUAGE = {"gptsovits", "manifest"}
 HOLDS_SPEAKER = set(LAYOUTS) - {"chatml"}
 LSB = 2 / 32768  # 16-bit WAV written from float: one step of rounding either way
 
 
-@pytest.fixture(scope="session")
-def seed(tmp_path_factory) -> Path:
-    """A fish-speech seeds folder: SEED/SPEAKER/stem.wav (espeak-ng) + stem.lab."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is missing; run scripts/setup.sh")
-    root = tmp_path_factory.mktemp("convert") / "seed"
-    for speaker, stem, text in SEED_CLIPS:
-        (root / speaker).mkdir(parents=True, exist_ok=True)
-        subprocess.run(["espeak-ng", "-w", str(root / speaker / f"{stem}.wav"),
-                        f"Sentence {stem}."], check=True, capture_output=True)
-        (root / speaker / f"{stem}.lab").write_text(text + "\n", encoding="utf-8")
-    return root
-
-
-def by_id(utterances):
-    return {u.id: u for u in utterances}
-
-
-def reasons(rejects):
-    return sorted(r.reason for r in rejects)
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def kaldi_safe(name: str) -> str:

@@ -2,53 +2,14 @@
 
 import json
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 import soundfile as sf
 
+from tests.conftest import SEED_CLIPS, by_id, reasons
 from voxtune.data.layouts import detect_layout, read_layout
 from voxtune.data.layouts.gptsovits import normalise_language
 from voxtune.errors import InputError
-
-# (speaker, stem, label text): two speakers, names with spaces and non-ASCII letters.
-SEED_CLIPS = [
-    ("alice", "a1", "The quick brown fox."),
-    ("alice", "a2", "Jumps over the lazy dog."),
-    ("alice", "clip 3", "Please call Stella."),
-    ("zoë", "b1", "你好，世界。"),
-    ("zoë", "bé 2", "Bring these things with her."),
-    ("zoë", "b3", "A large wooden table."),
-]
-
-
-def speak(path: Path, text: str) -> Path:
-    """Write espeak-ng speech of `text` to `path` (22050 Hz, 16-bit WAV)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
-    return path
-
-
-@pytest.fixture(scope="session")
-def seed(tmp_path_factory) -> Path:
-    """A fish-speech seeds folder: SEED/SPEAKER/stem.wav + stem.lab, six short clips."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is missing; run scripts/setup.sh")
-    root = tmp_path_factory.mktemp("layouts") / "seed"
-    for speaker, stem, text in SEED_CLIPS:
-        speak(root / speaker / f"{stem}.wav", f"Sentence {stem}.")
-        (root / speaker / f"{stem}.lab").write_text(text + "\n", encoding="utf-8")
-    return root
-
-
-def by_id(utterances):
-    return {u.id: u for u in utterances}
-
-
-def reasons(rejects):
-    return sorted(r.reason for r in rejects)
-
 
 # --- folders ---------------------------------------------------------------------------
 

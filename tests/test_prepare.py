@@ -1,6 +1,5 @@
 """`voxtune prepare` end to end on real speech: slicing, labels, loudness, resume, bad input."""
 
-import hashlib
 import json
 import re
 import shutil
@@ -16,7 +15,7 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
-from tests.conftest import SENTENCES
+from tests.conftest import SENTENCES, tree_hashes
 from voxtune.config import load_config
 from voxtune.data.manifest import read_manifest
 from voxtune.data.prepare import prepare
@@ -27,16 +26,11 @@ def _normalize(text: str) -> str:
     return " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
 
 
-def _tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def prepared_long(long_recording, tmp_path_factory):
     path, truth = long_recording
     src = path.parent.parent
-    before = _tree_hashes(src)
+    before = tree_hashes(src)
     out = tmp_path_factory.mktemp("prepared")
     config = load_config(PrepareConfig, None, ["slicer.min_length=2000"])
     result = prepare(src, out, config, show_progress=False)
@@ -76,7 +70,7 @@ def test_clips_are_normalised_and_match_the_manifest(prepared_long):
 
 def test_source_is_untouched_and_report_written(prepared_long):
     result, _, src, before = prepared_long
-    assert _tree_hashes(src) == before
+    assert tree_hashes(src) == before
     report = (result.out / "report.txt").read_text()
     assert "speaker one" in report and "total" in report
 
@@ -137,9 +131,9 @@ def _make_messy(src: Path, espeak) -> dict[str, str]:
 def test_messy_input_gives_clean_dataset_and_honest_rejects(tmp_path, espeak):
     src = _labelled_dataset(tmp_path, espeak)
     expected = _make_messy(src, espeak)
-    before = _tree_hashes(src)
+    before = tree_hashes(src)
     result = prepare(src, tmp_path / "out", num_workers=2, show_progress=False)
-    assert _tree_hashes(src) == before
+    assert tree_hashes(src) == before
     assert sorted(c.id for c in result.clips) == sorted(
         ["anna/00", "anna/01", "anna/clip 2 ü", "Björn Ek/00", "Björn Ek/01", "Björn Ek/clip 2 ü"])
     rejects = [json.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").open()]
