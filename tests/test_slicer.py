@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from voxtune.audio.io import read_audio, to_mono
-from voxtune.audio.slicer import SlicerConfig, slice_silence, split_long
+from voxtune.audio.slicer import SlicerConfig, level_for_slicing, slice_silence, split_long
 
 
 def _noise_bursts(rate: int, layout: list[tuple[float, bool]]) -> np.ndarray:
@@ -63,3 +63,16 @@ def test_split_long_bounds_every_piece(long_recording):
     assert pieces[0][0] == 0 and pieces[-1][1] == mono.shape[0]
     assert all(b[0] == a[1] for a, b in zip(pieces, pieces[1:], strict=False))
     assert all(1.0 * rate <= end - start <= 6.0 * rate for start, end in pieces)
+
+
+def test_loudness_reference_makes_cuts_independent_of_level(long_recording):
+    path, _ = long_recording
+    audio, rate = read_audio(path)
+    mono = to_mono(audio)
+    config = SlicerConfig(min_length=1000)
+    loud = slice_silence(level_for_slicing(mono, rate, config), rate, config)
+    quiet = mono * 10 ** (-30 / 20)
+    assert slice_silence(level_for_slicing(quiet, rate, config), rate, config) == loud
+    raw = SlicerConfig(min_length=1000, level_reference="full_scale")
+    assert np.array_equal(level_for_slicing(quiet, rate, raw), quiet)
+    assert slice_silence(quiet, rate, raw) != loud  # GPT-SoVITS's own cuts move with level

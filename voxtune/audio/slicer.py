@@ -10,14 +10,24 @@ worked there works here:
 * `hop_size`: the RMS frame step (the precision of the cuts).
 * `max_sil_kept`: at most this much silence is kept at each side of a cut.
 
+GPT-SoVITS measures `threshold` against full scale, so a quiet recording (peaks at
+-20 dBFS) has its softer syllables taken for silence and sentences cut in the middle.
+voxtune by default first measures the recording's integrated loudness and compares frames
+against the threshold as if the recording were at `reference_lufs` (-23 LUFS, where
+GPT-SoVITS's -34 dB default sits well below speech). `level_reference: full_scale`
+turns this off and gives exactly GPT-SoVITS's cuts on the raw audio.
+
 The frame RMS uses a centred window of `min(min_interval, 4 * hop)` samples with zero
 padding, as librosa's `rms` does. GPT-SoVITS produces clips of at least `min_length` but
 no upper bound; `split_long` adds one by cutting over-long clips at their quietest frame.
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+
+from voxtune.audio.loudness import integrated_loudness
 
 
 @dataclass
@@ -31,6 +41,8 @@ class SlicerConfig:
     hop_size: int = 10
     max_sil_kept: int = 500
     max_duration: float = 10.0  # seconds; longer clips are split at their quietest point
+    level_reference: Literal["loudness", "full_scale"] = "loudness"
+    reference_lufs: float = -23.0
 
 
 def frame_rms(samples: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
@@ -40,10 +52,21 @@ def frame_rms(samples: np.ndarray, frame_length: int, hop_length: int) -> np.nda
     return np.sqrt(np.mean(frames**2, axis=-1))
 
 
+def level_for_slicing(samples: np.ndarray, rate: int, config: SlicerConfig) -> np.ndarray:
+    """The signal the slicer measures: scaled to `reference_lufs` unless `full_scale`."""
+    if config.level_reference == "full_scale":
+        return samples
+    loudness = integrated_loudness(samples, rate)
+    if loudness is None:
+        return samples
+    return samples * np.float32(10 ** ((config.reference_lufs - loudness) / 20))
+
+
 def slice_silence(samples: np.ndarray, rate: int, config: SlicerConfig) -> list[tuple[int, int]]:
     """Return (start, end) sample spans of the voiced clips of a mono signal.
 
-    The spans are exactly those GPT-SoVITS's `Slicer.slice` returns for the same input.
+    The spans are exactly those GPT-SoVITS's `Slicer.slice` returns for the same input
+    (apply `level_for_slicing` first for the level-independent default).
     """
     if not config.min_length >= config.min_interval >= config.hop_size:
         raise ValueError("slicer needs min_length >= min_interval >= hop_size (all in ms)")

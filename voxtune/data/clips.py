@@ -14,7 +14,7 @@ from voxtune.audio.denoise import reduce_noise
 from voxtune.audio.io import read_audio, resample, write_audio
 from voxtune.audio.loudness import integrated_loudness, normalize_loudness
 from voxtune.audio.quality import clipping_ratio, measure
-from voxtune.audio.slicer import slice_silence, split_long
+from voxtune.audio.slicer import level_for_slicing, slice_silence, split_long
 from voxtune.audio.vad import speech_span
 from voxtune.data.gate import check_signal, check_text
 from voxtune.data.manifest import Clip, Reject, Utterance
@@ -78,7 +78,7 @@ def _spans(mono: np.ndarray, rate: int, config: PrepareConfig,
         return [(0, mono.shape[0])]
     hop = round(rate * config.slicer.hop_size / 1000)
     spans = []
-    for span in slice_silence(mono, rate, config.slicer):
+    for span in slice_silence(level_for_slicing(mono, rate, config.slicer), rate, config.slicer):
         spans += split_long(mono, rate, span, config.slicer.max_duration,
                             config.gate.min_duration, hop)
     return spans
