@@ -8,7 +8,14 @@ an utterance's id is "SPEAKER/audio stem". A folder source means every `.list` f
 from collections.abc import Sequence
 from pathlib import Path
 
-from voxtune.data.layouts.lines import missing_audio, read_lines, reject, resolve_audio, unique_id
+from voxtune.data.layouts.lines import (
+    ParsedLine,
+    empty_field,
+    missing_audio,
+    read_pipe_lists,
+    reject,
+    resolve_audio,
+)
 from voxtune.data.layouts.options import ExportOptions
 from voxtune.data.layouts.place import Placer, check_list_fields, list_file, rejected, writable
 from voxtune.data.layouts.scan import one_line
@@ -39,39 +46,25 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
     if not files:
         raise InputError(f"{src}: no .list file here; pass a GPT-SoVITS .list file or a "
                          "folder that holds one")
-    utterances: list[Utterance] = []
-    rejects: list[Reject] = []
-    seen_ids: set[str] = set()
-    seen_audio: dict[Path, str] = {}
-    for path in files:
-        for number, line in read_lines(path, rejects):
-            fields = [f.strip() for f in line.split("|", 3)]
-            where = f"{path} line {number}"
-            if len(fields) < 4:
-                rejects.append(reject(path, "bad_line", f"{where}: expected "
-                                      f"path|speaker|language|text, found {len(fields)} "
-                                      "field(s); fix or delete the line"))
-                continue
-            written, speaker, code, text = fields
-            text = one_line(text)
-            if not text or not speaker:
-                what = "text" if not text else "speaker"
-                rejects.append(reject(path, "empty_label" if not text else "bad_line",
-                                      f"{where}: empty {what}; fill it in or delete the line"))
-                continue
-            audio = resolve_audio(path, written)
-            if audio is None:
-                rejects.append(missing_audio(path, number, written))
-                continue
-            if audio in seen_audio:
-                rejects.append(reject(path, "duplicate_audio", f"{where}: {audio} is already "
-                                      f"listed ({seen_audio[audio]}); delete one line"))
-                continue
-            seen_audio[audio] = where
-            utterances.append(Utterance(
-                id=unique_id(f"{speaker}/{audio.stem}", seen_ids), audio=audio,
-                speaker=speaker, language=normalise_language(code) or language, text=text))
-    return utterances, rejects
+    return read_pipe_lists(files, _parse, language)
+
+
+def _parse(path: Path, number: int, line: str) -> ParsedLine | Reject:
+    """(audio, speaker, language, text) of one `path|speaker|language|text` line."""
+    fields = [f.strip() for f in line.split("|", 3)]
+    if len(fields) < 4:
+        return reject(path, "bad_line", f"{path} line {number}: expected "
+                      f"path|speaker|language|text, found {len(fields)} field(s); fix or "
+                      "delete the line")
+    written, speaker, code, text = fields
+    text = one_line(text)
+    problem = empty_field(path, number, speaker, text)
+    if problem is not None:
+        return problem
+    audio = resolve_audio(path, written)
+    if audio is None:
+        return missing_audio(path, number, written)
+    return audio, speaker, normalise_language(code) or None, text
 
 
 def target(out: Path) -> Path:

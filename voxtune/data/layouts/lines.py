@@ -7,10 +7,14 @@ the list file's folder.
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
-from voxtune.data.manifest import Reject
+from voxtune.data.manifest import Reject, Utterance
+
+# One parsed `path|…|text` line: audio, speaker, language (None: the default), text.
+ParsedLine = tuple[Path, str, str | None, str]
 
 
 def reject(source: Path, reason: str, message: str, id: str | None = None,
@@ -83,3 +87,47 @@ def unique_id(base: str, seen: set[str]) -> str:
         candidate = f"{base}~{count}"
     seen.add(candidate)
     return candidate
+
+
+def empty_field(path: Path, number: int, speaker: str, text: str) -> Reject | None:
+    """The reject for a line whose speaker or text is empty, else None."""
+    if text and speaker:
+        return None
+    what = "text" if not text else "speaker"
+    return reject(path, "empty_label" if not text else "bad_line",
+                  f"{path} line {number}: empty {what}; fill it in or delete the line")
+
+
+def read_pipe_lists(files: Sequence[Path],
+                    parse: Callable[[Path, int, str], ParsedLine | Reject],
+                    language: str) -> tuple[list[Utterance], list[Reject]]:
+    """The reading loop shared by the `path|…|text` list formats (GPT-SoVITS, VITS).
+
+    `parse` turns one line into a `ParsedLine` or a `Reject`; this loop rejects empty
+    fields and audio listed twice, and gives ids "SPEAKER/audio stem" (made unique).
+    """
+    utterances: list[Utterance] = []
+    rejects: list[Reject] = []
+    seen_ids: set[str] = set()
+    seen_audio: dict[Path, str] = {}
+    for path in files:
+        for number, line in read_lines(path, rejects):
+            parsed = parse(path, number, line)
+            if isinstance(parsed, Reject):
+                rejects.append(parsed)
+                continue
+            audio, speaker, code, text = parsed
+            problem = empty_field(path, number, speaker, text)
+            if problem is not None:
+                rejects.append(problem)
+                continue
+            where = f"{path} line {number}"
+            if audio in seen_audio:
+                rejects.append(reject(path, "duplicate_audio", f"{where}: {audio} is already "
+                                      f"listed ({seen_audio[audio]}); delete one line"))
+                continue
+            seen_audio[audio] = where
+            utterances.append(Utterance(id=unique_id(f"{speaker}/{audio.stem}", seen_ids),
+                                        audio=audio, speaker=speaker, language=code or language,
+                                        text=text))
+    return utterances, rejects

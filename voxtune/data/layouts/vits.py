@@ -10,7 +10,13 @@ numbers there if your recipe needs it.
 from collections.abc import Sequence
 from pathlib import Path
 
-from voxtune.data.layouts.lines import missing_audio, read_lines, reject, resolve_audio, unique_id
+from voxtune.data.layouts.lines import (
+    ParsedLine,
+    missing_audio,
+    read_pipe_lists,
+    reject,
+    resolve_audio,
+)
 from voxtune.data.layouts.options import ExportOptions
 from voxtune.data.layouts.place import Placer, check_list_fields, list_file, rejected, writable
 from voxtune.data.layouts.scan import AUDIO_SUFFIXES, one_line
@@ -49,36 +55,11 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
     if not files:
         raise InputError(f"{src}: no filelist here (a .txt or .csv whose lines are "
                          "path|speaker|text or path|text); pass the filelist itself")
-    utterances: list[Utterance] = []
-    rejects: list[Reject] = []
-    seen_ids: set[str] = set()
-    seen_audio: dict[Path, str] = {}
-    for path in files:
-        for number, line in read_lines(path, rejects):
-            where = f"{path} line {number}"
-            parsed = _parse(path, number, line)
-            if isinstance(parsed, Reject):
-                rejects.append(parsed)
-                continue
-            audio, speaker, text = parsed
-            if not text or not speaker:
-                rejects.append(reject(path, "empty_label" if not text else "bad_line",
-                                      f"{where}: empty {'text' if not text else 'speaker'}; "
-                                      "fill it in or delete the line"))
-                continue
-            if audio in seen_audio:
-                rejects.append(reject(path, "duplicate_audio", f"{where}: {audio} is already "
-                                      f"listed ({seen_audio[audio]}); delete one line"))
-                continue
-            seen_audio[audio] = where
-            utterances.append(Utterance(id=unique_id(f"{speaker}/{audio.stem}", seen_ids),
-                                        audio=audio, speaker=speaker, language=language,
-                                        text=text))
-    return utterances, rejects
+    return read_pipe_lists(files, _parse, language)
 
 
-def _parse(path: Path, number: int, line: str) -> tuple[Path, str, str] | Reject:
-    """(audio, speaker, text) of one line, or the reason it cannot be used."""
+def _parse(path: Path, number: int, line: str) -> ParsedLine | Reject:
+    """(audio, speaker, None, text) of one line, or the reason it cannot be used."""
     fields = [f.strip() for f in line.split("|")]
     if len(fields) < 2:
         return reject(path, "bad_line", f"{path} line {number}: expected path|speaker|text "
@@ -90,11 +71,11 @@ def _parse(path: Path, number: int, line: str) -> tuple[Path, str, str] | Reject
         if audio is None:
             return missing_audio(path, number, fields[0])
         normalized = fields[2] if len(fields) > 2 else ""
-        return audio, speaker, one_line(normalized or fields[1])
+        return audio, speaker, None, one_line(normalized or fields[1])
     if len(fields) == 2:
-        return audio, speaker, one_line(fields[1])
+        return audio, speaker, None, one_line(fields[1])
     _, speaker, text = line.split("|", 2)
-    return audio, speaker.strip(), one_line(text)
+    return audio, speaker.strip(), None, one_line(text)
 
 
 def target(out: Path) -> Path:
