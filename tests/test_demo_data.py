@@ -9,7 +9,7 @@ import pytest
 from voxtune.audio.io import read_audio, to_mono
 from voxtune.demo import demo_data
 from voxtune.demo import synth as synth_module
-from voxtune.demo.corpus import sentences
+from voxtune.demo.speech import sentences
 from voxtune.demo.voices import voices
 from voxtune.errors import ClipRejected, InputError
 

@@ -1,0 +1,40 @@
+"""The labelled short clips form: `OUT/clips/SPEAKER/NNNN.wav` + `NNNN.lab`.
+
+One sentence per clip, padded with a little silence at a random peak level; the `.lab`
+file holds its exact text (the layout of fish-speech's data folders).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from voxtune.audio.io import audio_duration, write_audio
+from voxtune.demo.speech import Meter, Spoken, peak_to, silence
+from voxtune.files import write_text
+
+CLIP_PAD_SECONDS = (0.1, 0.3)  # silence around each clip, drawn per end
+CLIP_PEAK_DB = (-9.0, -1.0)  # peak level of each clip, dBFS
+
+
+def write_clips(folder: Path, spoken: Spoken, budget: float, rng: np.random.Generator,
+                meter: Meter) -> tuple[int, float]:
+    """Write one padded clip per sentence until `budget` seconds; return (clips, seconds)."""
+    count, done = 0, 0.0
+    while done < budget:
+        text, speech, rate = next(spoken)
+        pad_before, pad_after = rng.uniform(*CLIP_PAD_SECONDS, size=2)
+        peak_db = rng.uniform(*CLIP_PEAK_DB)
+        wav, lab = folder / f"{count:04d}.wav", folder / f"{count:04d}.lab"
+        if wav.is_file() and lab.is_file():
+            seconds = audio_duration(wav)
+        else:
+            clip = np.concatenate([silence(pad_before, rate), peak_to(speech, peak_db),
+                                   silence(pad_after, rate)])
+            write_text(lab, text)
+            write_audio(wav, clip, rate)
+            seconds = len(clip) / rate
+        meter.add(seconds)
+        done += seconds
+        count += 1
+    meter.finish()
+    return count, done
