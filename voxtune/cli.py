@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_data(verbs)
     _add_prepare(verbs)
     _add_convert(verbs)
+    _add_extract(verbs)
     return parser
 
 
@@ -172,4 +173,41 @@ def _run_convert(args: argparse.Namespace) -> int:
         print(f"skipped {reject.id or reject.source}: {reject.reason}: {reject.message}")
     print(f"read {summary.read} utterances, wrote {summary.written} as {args.to}: "
           f"{summary.output}")
+    return 0
+
+
+def _add_extract(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "extract", help="encode every clip to codec tokens (CLIP.npy beside CLIP.wav)",
+        description="Like fish-speech's extract_vq.py: write CLIP.npy (integer codes, "
+        "[num_codebooks, frames]) beside each clip and record the codec in DATA/codes.json. "
+        "Re-running skips clips already done and redoes clips whose audio changed. Under "
+        "torchrun, each rank encodes its share of the clips.")
+    p.add_argument("data", type=Path, help="prepared dataset folder (or any layout voxtune reads)")
+    p.add_argument("--codec", required=True,
+                   help="codec folder or hub id (transformers Mimi, DAC or EnCodec)")
+    p.add_argument("--batch-size", type=int, default=8, help="clips per codec call")
+    p.add_argument("--num-workers", type=int, default=2, help="audio decoding processes")
+    p.add_argument("--device", default="cuda" if _cuda() else "cpu", help="cpu, cuda, cuda:1…")
+    p.add_argument("--filelist", type=Path, help="only the clips listed here (any layout)")
+    p.set_defaults(run=_run_extract)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _run_extract(args: argparse.Namespace) -> int:
+    from voxtune.codec.extract import extract
+
+    summary = extract(args.data, args.codec, batch_size=args.batch_size,
+                      num_workers=args.num_workers, device=args.device, filelist=args.filelist,
+                      show_progress=not args.quiet)
+    for reject in summary.rejects:
+        print(f"set aside {reject.id or reject.source}: {reject.reason}: {reject.message}")
+    print(f"{summary.codec_id}: encoded {summary.encoded} clips "
+          f"({summary.audio_seconds / 60:.1f} min), {summary.up_to_date} already up to date, "
+          f"{len(summary.rejects)} set aside")
     return 0
