@@ -69,6 +69,8 @@ def extract(data: Path, codec: str | Codec, batch_size: int = 8, num_workers: in
     encode in any layout voxtune reads (default: the dataset itself).
     """
     data = Path(data)
+    if device == "cuda" and "LOCAL_RANK" in os.environ:  # torchrun: one GPU per process
+        device = f"cuda:{os.environ['LOCAL_RANK']}"
     model = load_codec(codec, device) if isinstance(codec, str) else codec
     clips, rejects = read_layout(filelist or data)
     summary = ExtractSummary(codec_id=model.codec_id, rejects=rejects)
