@@ -10,7 +10,8 @@ import soundfile as sf
 from tests.conftest import SEED_CLIPS
 from tests.test_codec_transformers import tiny_config
 from voxtune.codec import TransformersCodec
-from voxtune.codec.extract import CODES_INDEX, extract
+from voxtune.codec.extract import extract
+from voxtune.data.codes_index import CODES_INDEX
 
 
 @pytest.fixture(scope="module", params=["mimi", "dac"])

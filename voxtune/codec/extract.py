@@ -12,7 +12,6 @@ so batches still fill. Audio is decoded and resampled by DataLoader workers whil
 codec runs. Under torchrun, rank r of w encodes every w-th clip.
 """
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +23,11 @@ from tqdm import tqdm
 
 from voxtune.audio.io import read_audio, resample
 from voxtune.codec.base import Codec, load_codec
+from voxtune.data.codes_index import clip_key, fingerprint, load_codes_index, save_codes_index
 from voxtune.data.layouts import read_layout
 from voxtune.data.manifest import Reject, Utterance
-from voxtune.errors import ClipRejected, InputError
-from voxtune.files import atomic_path, write_text
-
-CODES_INDEX = "codes.json"
+from voxtune.errors import ClipRejected
+from voxtune.files import atomic_path
 
 
 @dataclass
@@ -83,7 +81,7 @@ def extract(data: Path, codec: str | Codec, batch_size: int = 8, num_workers: in
                                           "of a longer file has no file of its own to put codes "
                                           "beside; cut the segments with voxtune prepare first",
                                           id=clip.id))
-        elif index["clips"].get(_key(data, clip)) == _fingerprint(clip.audio) and \
+        elif index["clips"].get(clip_key(data, clip.audio)) == fingerprint(clip.audio) and \
                 clip.audio.with_suffix(".npy").is_file():
             summary.up_to_date += 1
         else:
@@ -107,7 +105,7 @@ def extract(data: Path, codec: str | Codec, batch_size: int = 8, num_workers: in
         for group in pending.values():
             if group:
                 _encode(model, group, data, index, summary, bar)
-    _save_index(data, index, rank, world)
+    save_codes_index(data, index, rank, world)
     return summary
 
 
@@ -124,7 +122,7 @@ def _encode(model: Codec, group: list[tuple[Utterance, np.ndarray]], data: Path,
         with atomic_path(clip.audio.with_suffix(".npy")) as tmp:
             with open(tmp, "wb") as handle:
                 np.save(handle, item)
-        index["clips"][_key(data, clip)] = _fingerprint(clip.audio)
+        index["clips"][clip_key(data, clip.audio)] = fingerprint(clip.audio)
         summary.encoded += 1
         summary.audio_seconds += len(audio) / model.sample_rate
     bar.update(len(group))
@@ -139,45 +137,10 @@ def _device(model: Codec) -> torch.device:
     return getattr(model, "device", torch.device("cpu"))
 
 
-def _key(data: Path, clip: Utterance) -> str:
-    audio = clip.audio.resolve()
-    root = data.resolve() if data.is_dir() else data.resolve().parent
-    return audio.relative_to(root).as_posix() if audio.is_relative_to(root) else str(audio)
-
-
-def _fingerprint(audio: Path) -> str:
-    stat = audio.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
 def _load_index(data: Path, model: Codec) -> dict:
-    """The codes index, merged with the per-rank indexes a torchrun extraction left.
-
-    Entries made by another codec are dropped: their codes are stale for this one.
-    """
+    """This codec's index of finished clips, or an empty one."""
+    index = load_codes_index(data, model.codec_id)
     codec = {"id": model.codec_id, "sample_rate": model.sample_rate,
              "frame_rate": model.frame_rate, "num_codebooks": model.num_codebooks,
              "codebook_size": model.codebook_size}
-    index: dict = {"codec": codec, "clips": {}}
-    folder = _index_folder(data)
-    for path in [folder / CODES_INDEX, *sorted(folder.glob("codes.rank*.json"))]:
-        try:
-            found = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: unreadable codes index ({exc}); delete it to "
-                             "re-extract its clips") from exc
-        if found.get("codec", {}).get("id") == model.codec_id:
-            index["clips"].update(found.get("clips", {}))
-    return index
-
-
-def _save_index(data: Path, index: dict, rank: int, world: int) -> None:
-    """Write the index; under torchrun each rank writes its own, merged on the next load."""
-    name = CODES_INDEX if world == 1 else f"codes.rank{rank}.json"
-    write_text(_index_folder(data) / name, json.dumps(index, ensure_ascii=False, indent=1))
-
-
-def _index_folder(data: Path) -> Path:
-    return data if data.is_dir() else data.parent
+    return index if index is not None else {"codec": codec, "clips": {}}
