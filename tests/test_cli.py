@@ -9,7 +9,7 @@ import yaml
 from voxtune.cli import main
 
 
-@pytest.mark.parametrize("verb", ["demo-data", "prepare", "convert"])
+@pytest.mark.parametrize("verb", ["demo-data", "prepare", "convert", "extract", "pack"])
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as info:
         main([verb, "--help"])

@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(verbs)
     _add_convert(verbs)
     _add_extract(verbs)
+    _add_pack(verbs)
     return parser
 
 
@@ -210,4 +211,31 @@ def _run_extract(args: argparse.Namespace) -> int:
     print(f"{summary.codec_id}: encoded {summary.encoded} clips "
           f"({summary.audio_seconds / 60:.1f} min), {summary.up_to_date} already up to date, "
           f"{len(summary.rejects)} set aside")
+    return 0
+
+
+def _add_pack(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "pack", help="pack text + codec tokens into protobuf shards with an index",
+        description="Like fish-speech's build_dataset.py: speaker-grouped records of sentences "
+        "(text and codes) in length-prefixed protobuf shards of bounded size, a memory-mapped "
+        "index (records.npy, sentences.npy) and dataset.json (codec, speakers, languages, "
+        "hours). Clips with missing, stale or malformed codes are set aside by name.")
+    p.add_argument("data", type=Path, help="dataset folder after voxtune extract")
+    p.add_argument("out", type=Path, help="packed dataset folder to write")
+    p.add_argument("--sentences-per-record", type=int, default=32,
+                   help="sentences of one speaker per record (default 32)")
+    p.add_argument("--shard-mb", type=float, default=256.0, help="shard size bound in MiB")
+    p.set_defaults(run=_run_pack)
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    from voxtune.data.packed import pack
+
+    summary = pack(args.data, args.out, sentences_per_record=args.sentences_per_record,
+                   shard_mb=args.shard_mb, show_progress=not args.quiet)
+    for reject in summary.rejects:
+        print(f"set aside {reject.id or reject.source}: {reject.reason}: {reject.message}")
+    print(f"packed {summary.sentences} sentences ({summary.hours:.2f} h) into "
+          f"{summary.records} records in {summary.shards} shards: {summary.out}")
     return 0
