@@ -11,7 +11,9 @@ Layout of a packed folder:
   hours, counts and each shard's size.
 """
 
+from voxtune.data.packed.loader import PackedLoader, Sample
 from voxtune.data.packed.pack import PackSummary, pack
 from voxtune.data.packed.reader import PackedDataset, check_codec, codes_of
 
-__all__ = ["PackSummary", "PackedDataset", "check_codec", "codes_of", "pack"]
+__all__ = ["PackSummary", "PackedDataset", "PackedLoader", "Sample", "check_codec", "codes_of",
+           "pack"]

@@ -1,14 +1,18 @@
 """Reading a packed dataset by record, with the index memory-mapped.
 
 Opening costs the same for ten clips or ten million: `records.npy` and `sentences.npy` are
-memory-mapped, and each record is read from its shard only when asked for. Every read is
+memory-mapped, and each record is read from its shard only when asked for. A dataset on
+any fsspec file system (`s3://…`, `gcs://…`, `file://…`) is read the same way, except that
+its index is loaded rather than memory-mapped. Every read is
 checked against the index, so a truncated shard or an index that disagrees with its shard
 is an error naming the file, never a silently wrong record.
 """
 
+import io
 import json
 from pathlib import Path
 
+import fsspec
 import numpy as np
 from google.protobuf.message import DecodeError
 
@@ -20,12 +24,14 @@ from voxtune.errors import InputError
 class PackedDataset:
     """Random access to the `SpeakerData` records of a packed folder."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path | str):
+        self.path = str(path).rstrip("/")
+        self.fs, self._root = fsspec.core.url_to_fs(self.path)
         try:
-            self.metadata = json.loads((self.path / METADATA).read_text(encoding="utf-8"))
-            self.records = np.load(self.path / RECORDS, mmap_mode="r")
-            self.sentences = np.load(self.path / SENTENCES, mmap_mode="r")
+            with self.fs.open(f"{self._root}/{METADATA}", "rb") as handle:
+                self.metadata = json.loads(handle.read().decode("utf-8"))
+            self.records = self._array(RECORDS)
+            self.sentences = self._array(SENTENCES)
         except (OSError, ValueError) as exc:
             raise InputError(f"{self.path}: not a readable packed dataset ({exc}); run "
                              "voxtune pack again") from exc
@@ -33,8 +39,8 @@ class PackedDataset:
             raise InputError(f"{self.path}: the packed dataset is empty")
         self.codec_id: str = self.metadata["codec"]["id"]
         for number, shard in enumerate(self.metadata["shards"]):
-            path = self.path / shard_name(number)
-            size = path.stat().st_size if path.is_file() else -1
+            path = f"{self._root}/{shard_name(number)}"
+            size = self.fs.size(path) if self.fs.exists(path) else -1
             if size != shard["bytes"]:
                 raise InputError(f"{path}: {size} bytes on disk, {shard['bytes']} in "
                                  f"{METADATA}; the shard is missing or truncated, pack again")
@@ -42,11 +48,18 @@ class PackedDataset:
     def __len__(self) -> int:
         return len(self.records)
 
+    def _array(self, name: str) -> np.ndarray:
+        path = f"{self._root}/{name}"
+        if "file" in self.fs.protocol:  # local: memory-map, so memory stays flat
+            return np.load(path, mmap_mode="r")
+        with self.fs.open(path, "rb") as handle:
+            return np.load(io.BytesIO(handle.read()))
+
     def record(self, number: int) -> dataset_pb2.SpeakerData:
         """Read and parse record `number`, checking its length prefix against the index."""
         row = self.records[number]
-        path = self.path / shard_name(int(row["shard"]))
-        with open(path, "rb") as handle:
+        path = f"{self._root}/{shard_name(int(row['shard']))}"
+        with self.fs.open(path, "rb") as handle:
             handle.seek(int(row["offset"]) - LENGTH_PREFIX.size)
             prefix = handle.read(LENGTH_PREFIX.size)
             blob = handle.read(int(row["length"]))
