@@ -42,7 +42,8 @@ def test_same_seed_same_batches_and_epochs_differ(packed):
 def test_batches_respect_token_budget_and_one_speaker_per_sample(packed):
     loader = PackedLoader(packed, max_tokens=80, max_sentences=3)
     batches = list(loader)
-    assert sum(len(b) for b in batches) == len(packed)
+    seen = [i for batch in batches for sample in batch for i in sample.ids]
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == len(packed.sentences)
     for batch in batches:
         longest = max(s.frames for s in batch)
         assert len(batch) == 1 or len(batch) * longest <= 80
@@ -57,6 +58,7 @@ def test_ranks_split_the_epoch(packed):
     for rank in range(3):
         loader = PackedLoader(packed, seed=1, rank=rank, world_size=3)
         records.append({spec[0] for batch in loader.plan(0) for spec in batch})
+    # ranks take disjoint records, so no sentence is seen twice in an epoch
     assert set.union(*records) == set(range(len(packed)))
     assert sum(len(r) for r in records) == len(packed)
 

@@ -4,8 +4,10 @@ A sample is one to `max_sentences` consecutive sentences of one speaker, taken f
 record (the prompt-style samples fish-speech trains on: earlier sentences of a voice
 condition the later ones). Each epoch:
 
-1. every record gives one sample; the order is a permutation seeded by (seed, epoch);
-2. under data parallelism, rank r of w keeps every w-th sample of that order;
+1. records are visited in a permutation seeded by (seed, epoch), and each record's
+   sentences are cut into runs of random length 1..`max_sentences`, one sample per run,
+   so every sentence is seen once per epoch;
+2. under data parallelism, rank r of w keeps every w-th record of that order;
 3. samples are sorted by length within windows of `bucket_size`, so a batch holds similar
    lengths, and batches are cut so that batch size × longest sample ≤ `max_tokens` frames;
 4. the batches are shuffled again, so lengths are not ordered over the epoch.
@@ -69,11 +71,13 @@ class PackedLoader:
         frames = self.dataset.sentences["frames"]
         for record in order:
             available = int(self.dataset.records[record]["sentences"])
-            count = int(rng.integers(1, min(available, self.max_sentences) + 1))
-            first = int(rng.integers(0, available - count + 1))
-            start = int(self._first_sentence[record]) + first
-            specs.append((int(record), first, count))
-            lengths.append(int(frames[start:start + count].sum()))
+            first = 0
+            while first < available:  # cover the record with runs of 1..max_sentences
+                count = int(rng.integers(1, min(available - first, self.max_sentences) + 1))
+                start = int(self._first_sentence[record]) + first
+                specs.append((int(record), first, count))
+                lengths.append(int(frames[start:start + count].sum()))
+                first += count
         batches = []
         for window in range(0, len(specs), self.bucket_size):
             members = sorted(range(window, min(window + self.bucket_size, len(specs))),
