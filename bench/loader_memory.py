@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from voxtune.data.codes_index import clip_key, fingerprint, save_codes_index
+from voxtune.data.codes_index import clip_key, save_codes_index
 from voxtune.data.packed import PackedDataset, PackedLoader, pack
+from voxtune.files import file_fingerprint
 
 CODEBOOKS, CODEBOOK_SIZE, FRAME_RATE = 8, 2048, 12.5
 
@@ -45,7 +46,7 @@ def build(root: Path, sentences: int) -> Path:
         frames = int(rng.uniform(2, 8) * FRAME_RATE)
         np.save(audio.with_suffix(".npy"),
                 rng.integers(0, CODEBOOK_SIZE, (CODEBOOKS, frames), dtype=np.int16))
-        clips[clip_key(data, audio)] = fingerprint(audio)
+        clips[clip_key(data, audio)] = file_fingerprint(audio)
     codec = {"id": "bench:random", "sample_rate": 8000, "frame_rate": FRAME_RATE,
              "num_codebooks": CODEBOOKS, "codebook_size": CODEBOOK_SIZE}
     save_codes_index(data, {"codec": codec, "clips": clips})

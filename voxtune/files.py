@@ -62,6 +62,15 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+def file_fingerprint(path: Path) -> str:
+    """Size and modification time ("bytes:mtime_ns"): changes whenever the file is rewritten.
+
+    Cheap enough to check for every clip on every run, unlike a content hash.
+    """
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def safe_name(name: str, fallback: str = "unnamed") -> str:
     """A file or folder name that stays inside its parent folder.
 

@@ -31,15 +31,17 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float | None:
     return float(loudness) if np.isfinite(loudness) else None
 
 
-def normalize_loudness(samples: np.ndarray, rate: int,
-                       config: LoudnessConfig) -> tuple[np.ndarray, float | None]:
+def normalize_loudness(samples: np.ndarray, rate: int, config: LoudnessConfig,
+                       loudness: float | None = None) -> tuple[np.ndarray, float | None]:
     """Apply one gain so the clip reaches `target_lufs`, unless that would break the ceiling.
 
-    Returns the scaled signal and its measured loudness afterwards (LUFS, or None when it
+    `loudness` is the clip's loudness if the caller already measured it (it is measured here
+    otherwise). Returns the scaled signal and its loudness afterwards (LUFS, or None when it
     cannot be measured). A single gain keeps the dynamics; when the peak would pass the
     ceiling the gain is lowered to meet it, and the returned loudness shows the shortfall.
     """
-    loudness = integrated_loudness(samples, rate)
+    if loudness is None:
+        loudness = integrated_loudness(samples, rate)
     if loudness is None:
         return samples, None
     gain = 10 ** ((config.target_lufs - loudness) / 20)

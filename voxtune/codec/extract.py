@@ -23,11 +23,11 @@ from tqdm import tqdm
 
 from voxtune.audio.io import read_audio, resample
 from voxtune.codec.base import Codec, load_codec
-from voxtune.data.codes_index import clip_key, fingerprint, load_codes_index, save_codes_index
+from voxtune.data.codes_index import clip_key, load_codes_index, save_codes_index
 from voxtune.data.layouts import read_layout
 from voxtune.data.manifest import Reject, Utterance
 from voxtune.errors import ClipRejected
-from voxtune.files import atomic_path
+from voxtune.files import atomic_path, file_fingerprint
 
 
 @dataclass
@@ -81,7 +81,7 @@ def extract(data: Path, codec: str | Codec, batch_size: int = 8, num_workers: in
                                           "of a longer file has no file of its own to put codes "
                                           "beside; cut the segments with voxtune prepare first",
                                           id=clip.id))
-        elif index["clips"].get(clip_key(data, clip.audio)) == fingerprint(clip.audio) and \
+        elif index["clips"].get(clip_key(data, clip.audio)) == file_fingerprint(clip.audio) and \
                 clip.audio.with_suffix(".npy").is_file():
             summary.up_to_date += 1
         else:
@@ -122,7 +122,7 @@ def _encode(model: Codec, group: list[tuple[Utterance, np.ndarray]], data: Path,
         with atomic_path(clip.audio.with_suffix(".npy")) as tmp:
             with open(tmp, "wb") as handle:
                 np.save(handle, item)
-        index["clips"][clip_key(data, clip.audio)] = fingerprint(clip.audio)
+        index["clips"][clip_key(data, clip.audio)] = file_fingerprint(clip.audio)
         summary.encoded += 1
         summary.audio_seconds += len(audio) / model.sample_rate
     bar.update(len(group))

@@ -98,7 +98,8 @@ def _prepare_clip(utterance: Utterance, name: str, audio: np.ndarray, rate: int,
     mono = audio.mean(axis=0)
     duration = mono.shape[0] / rate
     stats = dataclasses.replace(measure(mono, rate), clipping_ratio=clipped)
-    check_signal(duration, stats, integrated_loudness(mono, rate), config.gate)
+    mono_loudness = integrated_loudness(mono, rate)
+    check_signal(duration, stats, mono_loudness, config.gate)
     text, text_source, language = utterance.text, "label", utterance.language
     if text is None and transcriber is None:
         if config.gate.require_text:
@@ -115,12 +116,12 @@ def _prepare_clip(utterance: Utterance, name: str, audio: np.ndarray, rate: int,
     text = " ".join(text.split())
     if text or config.gate.require_text:
         check_text(text, duration, config.gate)
-    loudness = None
+    loudness = mono_loudness
     if config.loudness.enabled:
-        audio, loudness = normalize_loudness(audio.T, rate, config.loudness)
+        # One channel is its own mono mix, so the gate's measurement serves here too.
+        known = mono_loudness if audio.shape[0] == 1 else None
+        audio, loudness = normalize_loudness(audio.T, rate, config.loudness, known)
         audio = audio.T
-    else:
-        loudness = integrated_loudness(mono, rate)
     relative = f"{name}.{config.audio.format}"
     write_audio(out / relative, audio, rate)
     write_text(out / f"{name}.lab", text)

@@ -3,7 +3,7 @@
 `voxtune extract` writes it (one per rank under torchrun, merged on reading); `voxtune
 pack` reads it to refuse codes that are missing, stale (the audio changed since) or made
 by a different codec. Each clip is keyed by its audio path relative to the dataset and
-fingerprinted by the audio file's size and mtime.
+fingerprinted by the audio file's size and mtime (`voxtune.files.file_fingerprint`).
 """
 
 import json
@@ -24,11 +24,6 @@ def clip_key(data: Path, audio: Path) -> str:
     """The audio path relative to the dataset folder (absolute if outside it)."""
     audio, root = audio.resolve(), index_folder(data).resolve()
     return audio.relative_to(root).as_posix() if audio.is_relative_to(root) else str(audio)
-
-
-def fingerprint(audio: Path) -> str:
-    stat = audio.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def load_codes_index(data: Path, codec_id: str | None = None) -> dict[str, Any] | None:

@@ -36,7 +36,7 @@ from voxtune.data.manifest import (
 from voxtune.data.prepare_config import PrepareConfig
 from voxtune.data.report import PrepareReport, build_report
 from voxtune.errors import InputError
-from voxtune.files import PARTIAL_MARK, safe_name, write_jsonl, write_text
+from voxtune.files import PARTIAL_MARK, file_fingerprint, safe_name, write_text
 from voxtune.labeling import Transcriber, load_transcriber
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,7 @@ def _clip_names(utterances: list[Utterance]) -> tuple[list[tuple[Utterance, str]
 
 def _source_key(utterance: Utterance, config_key: str) -> str:
     try:
-        stat = utterance.audio.stat()
-        fingerprint = f"{stat.st_size}:{stat.st_mtime_ns}"
+        fingerprint = file_fingerprint(utterance.audio)
     except OSError:
         fingerprint = "missing"
     described = json.dumps([utterance.id, str(utterance.audio), utterance.speaker,
@@ -168,8 +167,9 @@ def _remove_clips(out: Path, clips: list[dict]) -> None:
 
 def _save_state(out: Path, utterance: Utterance, key: str, result: SourceResult) -> None:
     path = _state_path(out, utterance)
-    write_jsonl(path, [{"key": key, "clips": [c.to_json() for c in result.clips],
-                        "rejects": [r.to_json() for r in result.rejects]}])
+    write_text(path, json.dumps({"key": key, "clips": [c.to_json() for c in result.clips],
+                                 "rejects": [r.to_json() for r in result.rejects]},
+                                ensure_ascii=False))
 
 
 _worker: dict = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from voxtune.data.codes_index import CODES_INDEX, clip_key, fingerprint, load_codes_index
+from voxtune.data.codes_index import CODES_INDEX, clip_key, load_codes_index
 from voxtune.data.layouts import read_layout
 from voxtune.data.manifest import Reject, Utterance
 from voxtune.data.packed import dataset_pb2
@@ -30,7 +30,7 @@ from voxtune.data.packed.format import (
     shard_name,
 )
 from voxtune.errors import ClipRejected, InputError
-from voxtune.files import atomic_path, write_text
+from voxtune.files import atomic_path, file_fingerprint, write_text
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _sentence(data: Path, utterance: Utterance, index: dict) -> dataset_pb2.Sent
     codes_path = utterance.audio.with_suffix(".npy")
     if not codes_path.is_file():
         raise ClipRejected("missing_codes", f"{codes_path}: missing; run voxtune extract")
-    if index["clips"].get(clip_key(data, utterance.audio)) != fingerprint(utterance.audio):
+    if index["clips"].get(clip_key(data, utterance.audio)) != file_fingerprint(utterance.audio):
         raise ClipRejected("stale_codes", f"{codes_path}: made from other audio (or by another "
                            f"codec than {codec['id']}); run voxtune extract again")
     try:
