@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _print_rejects(rejects: list, verb: str) -> None:
+    """One line per set-aside entry: what, why (reason code), and the message for people."""
+    for reject in rejects:
+        print(f"{verb} {reject.id or reject.source}: {reject.reason}: {reject.message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voxtune",
@@ -170,8 +176,7 @@ def _run_convert(args: argparse.Namespace) -> int:
         options = dataclasses.replace(options, prompt=args.prompt)
     summary = convert(args.src, args.out, args.to, from_layout=args.from_layout,
                       language=args.language, options=options)
-    for reject in summary.rejects:
-        print(f"skipped {reject.id or reject.source}: {reject.reason}: {reject.message}")
+    _print_rejects(summary.rejects, "skipped")
     print(f"read {summary.read} utterances, wrote {summary.written} as {args.to}: "
           f"{summary.output}")
     return 0
@@ -189,15 +194,10 @@ def _add_extract(verbs: argparse._SubParsersAction) -> None:
                    help="codec folder or hub id (transformers Mimi, DAC or EnCodec)")
     p.add_argument("--batch-size", type=int, default=8, help="clips per codec call")
     p.add_argument("--num-workers", type=int, default=2, help="audio decoding processes")
-    p.add_argument("--device", default="cuda" if _cuda() else "cpu", help="cpu, cuda, cuda:1…")
+    p.add_argument("--device", default="auto",
+                   help="auto (cuda when available, else cpu), cpu, cuda, cuda:1…")
     p.add_argument("--filelist", type=Path, help="only the clips listed here (any layout)")
     p.set_defaults(run=_run_extract)
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def _run_extract(args: argparse.Namespace) -> int:
@@ -206,8 +206,7 @@ def _run_extract(args: argparse.Namespace) -> int:
     summary = extract(args.data, args.codec, batch_size=args.batch_size,
                       num_workers=args.num_workers, device=args.device, filelist=args.filelist,
                       show_progress=not args.quiet)
-    for reject in summary.rejects:
-        print(f"set aside {reject.id or reject.source}: {reject.reason}: {reject.message}")
+    _print_rejects(summary.rejects, "set aside")
     print(f"{summary.codec_id}: encoded {summary.encoded} clips "
           f"({summary.audio_seconds / 60:.1f} min), {summary.up_to_date} already up to date, "
           f"{len(summary.rejects)} set aside")
@@ -234,8 +233,7 @@ def _run_pack(args: argparse.Namespace) -> int:
 
     summary = pack(args.data, args.out, sentences_per_record=args.sentences_per_record,
                    shard_mb=args.shard_mb, show_progress=not args.quiet)
-    for reject in summary.rejects:
-        print(f"set aside {reject.id or reject.source}: {reject.reason}: {reject.message}")
+    _print_rejects(summary.rejects, "set aside")
     print(f"packed {summary.sentences} sentences ({summary.hours:.2f} h) into "
           f"{summary.records} records in {summary.shards} shards: {summary.out}")
     return 0

@@ -64,9 +64,12 @@ def extract(data: Path, codec: str | Codec, batch_size: int = 8, num_workers: in
     """Write `CLIP.npy` codes beside every clip of the dataset at `data` (see module docstring).
 
     `codec` is a codec folder or hub id, or a loaded `Codec`. `filelist` names the clips to
-    encode in any layout voxtune reads (default: the dataset itself).
+    encode in any layout voxtune reads (default: the dataset itself). `device` "auto" means
+    cuda when available, else cpu.
     """
     data = Path(data)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and "LOCAL_RANK" in os.environ:  # torchrun: one GPU per process
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     model = load_codec(codec, device) if isinstance(codec, str) else codec
