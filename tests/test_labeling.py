@@ -67,3 +67,8 @@ class _Fixed:
 
 def _fixed_factory(config):
     return _Fixed()
+
+
+def test_auto_language_is_detected(whisper, espeak):
+    samples, rate = espeak(SENTENCES[3], voice="en-us+m3", speed=150)
+    assert whisper.transcribe(samples, rate, "auto").language == "en"

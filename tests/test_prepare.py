@@ -172,3 +172,14 @@ def test_killed_run_leaves_no_partial_clip_and_resumes(tmp_path, long_recording)
     assert {c.speaker for c in clips} == {f"spk{i}" for i in range(6)}
     for clip in clips:
         assert sf.info(str(out / clip.audio)).frames > 0
+
+
+def test_label_missing_transcribes_instead_of_setting_aside(tmp_path, espeak):
+    src = _labelled_dataset(tmp_path, espeak)
+    samples, rate = espeak(SENTENCES[3], voice="en-us+m3", speed=150)
+    sf.write(src / "anna" / "nolabel.wav", samples, rate)
+    config = load_config(PrepareConfig, None, ["asr.label_missing=true"])
+    result = prepare(src, tmp_path / "out", config, show_progress=False)
+    clip = next(c for c in result.clips if c.id == "anna/nolabel")
+    assert clip.text_source.startswith("asr:whisper")
+    assert jiwer.wer(_normalize(SENTENCES[3]), _normalize(clip.text)) < 0.2
