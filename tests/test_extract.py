@@ -6,16 +6,22 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from tests.conftest import SEED_CLIPS
 from tests.test_codec_transformers import tiny_config
 from voxtune.codec import TransformersCodec
 from voxtune.codec.extract import extract
+from voxtune.codec.voxcodec import CodecTrainConfig, VoxCodec, VoxCodecModel
+from voxtune.config import load_config
 from voxtune.data.codes_index import CODES_INDEX
 
 
-@pytest.fixture(scope="module", params=["mimi", "dac"])
+@pytest.fixture(scope="module", params=["mimi", "dac", "voxcodec"])
 def codec(request):
+    if request.param == "voxcodec":
+        torch.manual_seed(0)
+        return VoxCodec(VoxCodecModel(load_config(CodecTrainConfig, "codec-tiny").model))
     return TransformersCodec.from_config(tiny_config(request.param))
 
 

@@ -8,6 +8,7 @@ printed as one line, without a traceback, and exit with status 2.
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_convert(verbs)
     _add_extract(verbs)
     _add_pack(verbs)
+    _add_train(verbs)
     return parser
 
 
@@ -236,4 +238,51 @@ def _run_pack(args: argparse.Namespace) -> int:
     _print_rejects(summary.rejects, "set aside")
     print(f"packed {summary.sentences} sentences ({summary.hours:.2f} h) into "
           f"{summary.records} records in {summary.shards} shards: {summary.out}")
+    return 0
+
+
+def _add_train(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "train", help="train a model: codec (more to come)",
+        description="Train a model with voxtune's trainer: checkpoints OUT/step_000001000/, "
+        "TensorBoard logs in OUT/logs, OUT/train_log.jsonl, a progress bar; a run whose OUT "
+        "has checkpoints continues from the latest. Run under torchrun for several GPUs.")
+    kinds = p.add_subparsers(title="models", metavar="MODEL", dest="model")
+    codec = kinds.add_parser(
+        "codec", help="train VoxCodec, or fine-tune its decoder on one speaker",
+        description="Train VoxCodec (16 kHz, 25 token frames/s, residual FSQ) on a prepared "
+        "dataset. Presets: codec (GPU, from scratch), codec-tiny (CPU smoke run), "
+        "codec-finetune (decoder and vocoder on one speaker, encoder and quantizer fixed; "
+        "needs init_from=TRAINED_CODEC).")
+    codec.add_argument("data", type=Path, help="prepared dataset folder (or any layout)")
+    codec.add_argument("out", type=Path, nargs="?", help="run folder for checkpoints and logs")
+    codec.add_argument("overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP)
+    codec.add_argument("--config", default="codec",
+                       help="YAML config file or preset (codec, codec-tiny, codec-finetune)")
+    codec.add_argument("--print-config", action="store_true",
+                       help="print the resulting config as YAML and exit")
+    codec.set_defaults(run=_run_train_codec)
+
+
+def _run_train_codec(args: argparse.Namespace) -> int:
+    from voxtune.codec.voxcodec.config import CodecTrainConfig
+    from voxtune.codec.voxcodec.train import train_codec
+    from voxtune.config import dump_yaml, load_config
+
+    overrides = list(args.overrides)
+    if args.out is not None and "=" in str(args.out):
+        overrides.insert(0, str(args.out))
+        args.out = None
+    config = load_config(CodecTrainConfig, args.config, overrides)
+    if args.print_config:
+        print(dump_yaml(config), end="")
+        return 0
+    if args.out is None:
+        raise VoxtuneError("missing the run folder: voxtune train codec DATA OUT")
+    result = train_codec(args.data, args.out, config, show_progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
+        return 0
+    _print_rejects(result.rejects, "set aside")
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items() if "mel" in k)
+    print(f"codec: {result.checkpoint}  ({shown})")
     return 0

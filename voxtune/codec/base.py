@@ -10,6 +10,8 @@ import torch
 from transformers import PretrainedConfig
 
 from voxtune.codec.transformers_codec import SUPPORTED_MODEL_TYPES, TransformersCodec
+from voxtune.codec.voxcodec.checkpoint import is_voxcodec_folder
+from voxtune.codec.voxcodec.codec import VoxCodec
 from voxtune.errors import InputError
 
 
@@ -48,15 +50,19 @@ class Codec(Protocol):
 def load_codec(name_or_path: str, device: str = "cpu") -> Codec:
     """Load the codec at a local folder or hub id, recognised from its config.
 
-    Today only transformers checkpoints (config.json with model_type mimi, dac or encodec) are
-    recognised; voxtune's own codec format gets its check here, before the transformers one.
+    A folder with `config.yaml` saying `kind: voxcodec` is voxtune's own codec (any VoxCodec
+    training checkpoint is one); otherwise transformers checkpoints (config.json with
+    model_type mimi, dac or encodec) are recognised.
     """
+    if is_voxcodec_folder(name_or_path):
+        return VoxCodec.from_pretrained(name_or_path, device=device)
     supported = ", ".join(sorted(SUPPORTED_MODEL_TYPES))
     try:
         config, _ = PretrainedConfig.get_config_dict(name_or_path)
     except (OSError, ValueError) as exc:
-        raise InputError(f"{name_or_path}: no codec config found ({exc}); expected a folder or "
-                         f"hub id of a transformers codec with model_type one of {supported}"
+        raise InputError(f"{name_or_path}: no codec config found ({exc}); expected a VoxCodec "
+                         "folder, or a folder or hub id of a transformers codec with model_type "
+                         f"one of {supported}"
                          ) from exc
     model_type = config.get("model_type")
     if model_type not in SUPPORTED_MODEL_TYPES:

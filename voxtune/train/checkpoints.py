@@ -1,0 +1,71 @@
+"""Checkpoint folders named by step (`step_000001000`), written atomically, last K kept.
+
+A checkpoint folder holds what the task's `save` writes (config and safetensors weights,
+loadable on their own) plus `trainer_state.pt`: optimizer, schedule and scaler states, the
+step, each rank's data position and random-number states, so that a resumed run continues
+exactly where the saved one was. A folder is first written under a hidden temporary name
+and renamed when complete, so a killed run never leaves a checkpoint that looks whole.
+"""
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from voxtune.files import PARTIAL_MARK
+
+TRAINER_STATE = "trainer_state.pt"
+_STEP_DIR = re.compile(r"^step_(\d{9})$")
+
+
+def step_name(step: int) -> str:
+    """`step_000001000`: nine digits, so folders sort by step as text too."""
+    return f"step_{step:09d}"
+
+
+def list_checkpoints(out: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints under `out`, oldest first, as (step, folder)."""
+    if not out.is_dir():
+        return []
+    found = []
+    for child in out.iterdir():
+        match = _STEP_DIR.match(child.name)
+        if match and child.is_dir() and (child / TRAINER_STATE).is_file():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    """The newest complete checkpoint under `out`, if any."""
+    found = list_checkpoints(out)
+    return found[-1][1] if found else None
+
+
+def remove_partial_checkpoints(out: Path) -> None:
+    """Delete temporary folders that a killed run left half-written."""
+    if out.is_dir():
+        for child in out.glob(f".step_*{PARTIAL_MARK}"):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def write_checkpoint(out: Path, step: int, fill: Callable[[Path], None], keep_last: int) -> Path:
+    """Create `out/step_…` by calling `fill(folder)` on a temporary folder, then prune.
+
+    `keep_last` ≤ 0 keeps every checkpoint.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / step_name(step)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=PARTIAL_MARK, dir=out))
+    try:
+        fill(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if keep_last > 0:
+        for _, old in list_checkpoints(out)[:-keep_last]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final

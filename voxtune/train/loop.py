@@ -1,0 +1,270 @@
+"""The one training loop voxtune has: codec, TTS and ASR training all run through `fit`.
+
+Per optimizer step: set each group's learning rate, draw `grad_accum` batches, run the task's
+step under autocast, backpropagate each group's loss into that group's parameters only
+(`backward(inputs=...)`, which is what lets a GAN's generator and discriminator share one
+forward pass), clip, step, log, validate, save. Checkpoints carry everything needed to
+continue exactly; `fit` resumes from the latest one in `out` on its own.
+"""
+
+import contextlib
+import math
+import random
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from voxtune.errors import InputError
+from voxtune.train import distributed
+from voxtune.train.checkpoints import (
+    TRAINER_STATE,
+    latest_checkpoint,
+    remove_partial_checkpoints,
+    write_checkpoint,
+)
+from voxtune.train.config import OptimConfig, TrainerConfig
+from voxtune.train.distributed import Placement
+from voxtune.train.logs import RunLog
+from voxtune.train.task import Batches, TrainingTask
+
+_AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
+        val: list[Any] | None = None, show_progress: bool = True) -> dict[str, float]:
+    """Train `task` on `train` until `config.max_steps`; returns the last logged scalars.
+
+    Call it in every process under torchrun; rank 0 writes logs and checkpoints to `out`.
+    """
+    out = Path(out)
+    place = distributed.setup(config.device)
+    torch.manual_seed(config.seed)
+    random.seed(config.seed)
+    for module in task.modules.values():
+        module.to(place.device)
+    modules = {name: distributed.wrap(m, place) for name, m in task.modules.items()}
+    params = {name: [p for p in m.parameters() if p.requires_grad]
+              for name, m in task.modules.items()}
+    optimizers = {name: _adamw(ps, config.optim, place.device) for name, ps in params.items()}
+    scaler = torch.amp.GradScaler(place.device.type, enabled=config.precision == "fp16")
+    step = 0
+    if place.is_main:
+        remove_partial_checkpoints(out)
+    distributed.barrier(place)
+    resume_from = latest_checkpoint(out) if config.resume else None
+    if resume_from is not None:
+        step = _restore(resume_from, task, optimizers, scaler, train, place)
+    log = RunLog(out, step) if place.is_main else None
+    batches = _forever(train)
+    last: dict[str, float] = {}
+    window = _Window()
+    bar = tqdm(total=config.max_steps, initial=step, desc="train", unit="step",
+               disable=not (show_progress and place.is_main), dynamic_ncols=True)
+    try:
+        while step < config.max_steps:
+            lr_scale = _lr_scale(step, config)
+            for optimizer in optimizers.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = config.optim.lr * lr_scale
+            active: set[str] = set()
+            for micro in range(config.grad_accum):
+                batch = task.move_to(next(batches), place.device)
+                sync = micro == config.grad_accum - 1
+                with _no_sync(modules, sync), _autocast(config, place.device):
+                    losses, scalars = task.training_step(modules, batch, step)
+                names = list(losses)
+                for i, name in enumerate(names):
+                    scaled = scaler.scale(losses[name] / config.grad_accum)
+                    scaled.backward(inputs=params[name], retain_graph=i < len(names) - 1)
+                active.update(names)
+                window.add(scalars, task.batch_size(batch))
+            norms = _step(optimizers, params, active, scaler, config.optim.grad_clip)
+            step += 1
+            window.add({f"grad_norm/{k}": v for k, v in norms.items()}, 0.0)
+            if step % config.log_every == 0 or step == config.max_steps:
+                last = _log(window, log, step, config, lr_scale, task, place, bar)
+            if val and config.val_every and (step % config.val_every == 0
+                                             or step == config.max_steps):
+                measured = _validate(task, modules, val, place, config)
+                last.update(measured)
+                if log:
+                    log.scalars(step, measured)
+            if step % config.save_every == 0 or step == config.max_steps:
+                _save(out, step, task, optimizers, scaler, train, place, config.keep_last)
+            bar.update(1)
+    finally:
+        bar.close()
+        if log:
+            log.close()
+        distributed.teardown(place)
+    return last
+
+
+class _Window:
+    """Scalars and throughput accumulated since the last log line."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self.units = 0.0
+        self.started = time.perf_counter()
+
+    def add(self, scalars: Mapping[str, float | torch.Tensor], units: float) -> None:
+        for key, value in scalars.items():  # tensors stay on their device until logged
+            value = value.detach() if isinstance(value, torch.Tensor) else float(value)
+            self.sums[key] = self.sums.get(key, 0.0) + value
+            self.counts[key] = self.counts.get(key, 0) + 1
+        self.units += units
+
+    def means(self) -> dict[str, float]:
+        return {k: float(self.sums[k]) / self.counts[k] for k in self.sums}
+
+
+def _adamw(params: list[nn.Parameter], optim: OptimConfig,
+           device: torch.device) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(params, lr=optim.lr, betas=tuple(optim.betas),
+                             weight_decay=optim.weight_decay,
+                             fused=optim.fused and device.type == "cuda" and bool(params))
+
+
+def _lr_scale(step: int, config: TrainerConfig) -> float:
+    """Linear warmup over `warmup_steps`, then the decay of `schedule` to `min_lr_ratio`."""
+    optim = config.optim
+    if step < optim.warmup_steps:
+        return (step + 1) / optim.warmup_steps
+    if optim.schedule == "constant":
+        return 1.0
+    span = max(1, config.max_steps - optim.warmup_steps)
+    progress = min(1.0, (step - optim.warmup_steps) / span)
+    shape = 0.5 * (1 + math.cos(math.pi * progress)) if optim.schedule == "cosine" \
+        else 1 - progress
+    return optim.min_lr_ratio + (1 - optim.min_lr_ratio) * shape
+
+
+def _forever(train: Batches) -> Iterator[Any]:
+    while True:
+        empty = True
+        for batch in train:
+            empty = False
+            yield batch
+        if empty:
+            raise InputError("the training data gave no batch in a whole epoch; check that the "
+                             "dataset has clips long enough for one batch")
+
+
+def _no_sync(modules: Mapping[str, nn.Module], sync: bool) -> contextlib.ExitStack:
+    """Skip DDP's gradient all-reduce on all but the last micro-batch of an accumulation."""
+    stack = contextlib.ExitStack()
+    if not sync:
+        for module in modules.values():
+            if hasattr(module, "no_sync"):
+                stack.enter_context(module.no_sync())
+    return stack
+
+
+def _autocast(config: TrainerConfig, device: torch.device) -> contextlib.AbstractContextManager:
+    if config.precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=_AUTOCAST[config.precision])
+
+
+def _step(optimizers: dict[str, torch.optim.Optimizer], params: dict[str, list[nn.Parameter]],
+          active: set[str], scaler: torch.amp.GradScaler, clip: float) -> dict[str, float]:
+    """Clip and step the groups that got a loss this step; returns their gradient norms."""
+    norms = {}
+    for name in active:
+        scaler.unscale_(optimizers[name])
+        max_norm = clip if clip > 0 else float("inf")
+        norms[name] = float(torch.nn.utils.clip_grad_norm_(params[name], max_norm))
+        scaler.step(optimizers[name])
+    scaler.update()
+    for optimizer in optimizers.values():
+        optimizer.zero_grad(set_to_none=True)
+    return norms
+
+
+def _log(window: _Window, log: RunLog | None, step: int, config: TrainerConfig,
+         lr_scale: float, task: TrainingTask, place: Placement, bar: tqdm) -> dict[str, float]:
+    elapsed = time.perf_counter() - window.started
+    scalars = {f"train/{k}": v for k, v in window.means().items()}
+    scalars = distributed.mean_across_ranks(scalars, place)
+    rate = window.units * place.world_size / max(elapsed, 1e-9)
+    scalars[f"speed/{task.throughput_unit}_per_s"] = rate
+    scalars["lr"] = config.optim.lr * lr_scale
+    window.reset()
+    if log:
+        log.scalars(step, scalars)
+    shown = {k.removeprefix("train/"): f"{v:.4g}" for k, v in scalars.items()
+             if k.startswith("train/") and "grad_norm" not in k}
+    shown[f"{task.throughput_unit}/s"] = f"{rate:.4g}"
+    bar.set_postfix(shown, refresh=False)
+    return scalars
+
+
+@torch.no_grad()
+def _validate(task: TrainingTask, modules: Mapping[str, nn.Module], val: list[Any],
+              place: Placement, config: TrainerConfig) -> dict[str, float]:
+    for module in task.modules.values():
+        module.eval()
+    window = _Window()
+    try:
+        for batch in val:
+            with _autocast(config, place.device):
+                window.add(task.validation_step(modules, task.move_to(batch, place.device)), 0)
+    finally:
+        for module in task.modules.values():
+            module.train()
+    measured = distributed.mean_across_ranks(window.means(), place)
+    return {f"val/{k}": v for k, v in measured.items()}
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _save(out: Path, step: int, task: TrainingTask, optimizers: dict[str, torch.optim.Optimizer],
+          scaler: torch.amp.GradScaler, train: Batches, place: Placement, keep_last: int) -> None:
+    per_rank = distributed.gather({"data": train.state_dict(), "rng": _rng_state()}, place)
+    if place.is_main:
+        def fill(folder: Path) -> None:
+            task.save(folder)
+            torch.save({"step": step, "scaler": scaler.state_dict(), "ranks": per_rank,
+                        "optimizers": {k: o.state_dict() for k, o in optimizers.items()}},
+                       folder / TRAINER_STATE)
+        write_checkpoint(out, step, fill, keep_last)
+    distributed.barrier(place)
+
+
+def _restore(folder: Path, task: TrainingTask, optimizers: dict[str, torch.optim.Optimizer],
+             scaler: torch.amp.GradScaler, train: Batches, place: Placement) -> int:
+    state = torch.load(folder / TRAINER_STATE, map_location="cpu", weights_only=True)
+    if len(state["ranks"]) != place.world_size:
+        raise InputError(f"{folder}: saved by {len(state['ranks'])} processes, resumed by "
+                           f"{place.world_size}; resume with the same number of processes")
+    task.load(folder)
+    for name, optimizer in optimizers.items():
+        optimizer.load_state_dict(state["optimizers"][name])
+    scaler.load_state_dict(state["scaler"])
+    mine = state["ranks"][place.rank]
+    train.load_state_dict(mine["data"])
+    _set_rng_state(mine["rng"])
+    tqdm.write(f"resuming from {folder} (step {state['step']})")
+    return int(state["step"])
