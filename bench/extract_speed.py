@@ -1,13 +1,13 @@
 """Benchmark: `voxtune extract` speed, end to end (audio files on disk → `.npy` written).
 
 Writes `--clips` WAV clips of 3–10 s (a deterministic mix of tones and noise at the codec's
-rate) as a folders-layout dataset, then encodes them with a randomly initialised
-transformers Mimi of the default size ("Mimi-sized": speed does not depend on the weights)
-and prints one JSON object: audio hours per wall minute and speed as a multiple of real
-time, with the device named.
+rate) as a folders-layout dataset, then encodes them with a randomly initialised codec of
+the default size (speed does not depend on the weights): transformers Mimi, or VoxCodec with
+the shipped `codec` preset's architecture. Prints one JSON object: audio hours per wall
+minute and speed as a multiple of real time, with the device named.
 
     python bench/extract_speed.py --clips 100 --device cpu
-    python bench/extract_speed.py --clips 2000 --device cuda --batch-size 32
+    python bench/extract_speed.py --clips 2000 --device cuda --batch-size 32 --codec voxcodec
 """
 
 import argparse
@@ -24,8 +24,22 @@ import soundfile as sf
 import torch
 from transformers import MimiConfig
 
-from voxtune.codec import TransformersCodec
+from voxtune.codec import Codec, TransformersCodec
 from voxtune.codec.extract import extract
+from voxtune.codec.voxcodec import CodecTrainConfig, VoxCodec, VoxCodecModel
+from voxtune.config import load_config
+
+
+def build_codec(family: str, device: str) -> tuple[Codec, str]:
+    """A default-size codec of `family` and the words that describe it in the results."""
+    if family == "voxcodec":
+        model = VoxCodecModel(load_config(CodecTrainConfig, "codec").model)
+        codec: Codec = VoxCodec(model, device=device)
+        name = f"VoxCodec, codec preset ({sum(p.numel() for p in model.parameters()):,} params)"
+    else:
+        codec, name = TransformersCodec.from_config(MimiConfig(), device=device), \
+            "transformers Mimi, default config"
+    return codec, f"{name}, {codec.num_codebooks} codebooks at {codec.frame_rate:g} Hz"
 
 
 def write_clips(root: Path, clips: int, rate: int) -> float:
@@ -49,8 +63,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--num-workers", type=int, default=min(8, os.cpu_count() or 1))
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--codec", choices=["mimi", "voxcodec"], default="mimi")
     args = parser.parse_args()
-    codec = TransformersCodec.from_config(MimiConfig(), device=args.device)
+    codec, described = build_codec(args.codec, args.device)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         seconds = write_clips(data, args.clips, codec.sample_rate)
@@ -66,8 +81,7 @@ def main() -> None:
               else f"{os.cpu_count()} CPU cores ({platform.machine()})")
     print(json.dumps({
         "benchmark": "extract_speed", "date": date.today().isoformat(), "device": device,
-        "codec": f"transformers Mimi, default config, {codec.num_codebooks} codebooks at "
-                 f"{codec.frame_rate:g} Hz", "clips": summary.encoded,
+        "codec": described, "clips": summary.encoded,
         "audio_hours": round(seconds / 3600, 4), "batch_size": args.batch_size,
         "num_workers": args.num_workers, "wall_s": round(wall, 2),
         "audio_hours_per_wall_minute": round(seconds / 3600 / (wall / 60), 3),
