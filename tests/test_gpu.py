@@ -1,0 +1,29 @@
+"""On a CUDA device: codec training in bf16 and extraction (skipped without CUDA)."""
+
+import numpy as np
+import pytest
+import torch
+
+from voxtune.codec import load_codec
+from voxtune.codec.voxcodec import CodecTrainConfig
+from voxtune.codec.voxcodec.train import train_codec
+from voxtune.config import load_config
+from voxtune.train.logs import read_run_log
+
+pytestmark = pytest.mark.gpu
+
+
+def test_codec_trains_in_bf16_on_the_gpu_and_encodes_there(seed, tmp_path):
+    config = load_config(CodecTrainConfig, "codec-tiny", [
+        "trainer.device=cuda", "trainer.precision=bf16", "trainer.max_steps=60",
+        "trainer.save_every=60"])
+    result = train_codec(seed, tmp_path / "run", config, show_progress=False)
+    mel = [row["train/mel"] for row in read_run_log(tmp_path / "run") if "train/mel" in row]
+    assert np.isfinite(mel).all() and np.mean(mel[-2:]) < 0.8 * mel[0]
+    codec = load_codec(str(result.checkpoint), device="cuda")
+    wavs = torch.randn(3, 16000, device="cuda") * 0.1
+    codes, frames = codec.encode(wavs, torch.tensor([16000, 12000, 640], device="cuda"))
+    assert codes.device.type == "cuda" and codes.shape == (3, 2, 25)
+    assert frames.tolist() == [25, 19, 1]
+    cpu = load_codec(str(result.checkpoint)).encode(wavs.cpu(), torch.tensor([16000] * 3))[0]
+    assert (codes.cpu() == cpu).float().mean() > 0.99  # float rounding may flip a rare code
