@@ -109,11 +109,11 @@ def test_decoder_finetune_keeps_encoder_quantizer_and_tokens(trained, seed, tmp_
 def test_cli_trains_and_prints_the_checkpoint(seed, tmp_path, capsys):
     from voxtune.cli import main
 
-    code = main(["-q", "train", "codec", str(seed), str(tmp_path / "run"), "--config",
-                 "codec-tiny", "trainer.max_steps=4", "trainer.val_every=0"])
+    code = main(["-q", "train", "codec", "codec-tiny", str(seed), str(tmp_path / "run"),
+                 "trainer.max_steps=4", "trainer.val_every=0"])
     assert code == 0
     assert f"codec: {tmp_path / 'run' / 'step_000000004'}" in capsys.readouterr().out
-    assert main(["train", "codec", str(seed), "--config", "codec-tiny", "--print-config",
+    assert main(["train", "codec", "codec-tiny", "--print-config",
                  "model.num_codebooks=3"]) == 0
     assert "num_codebooks: 3" in capsys.readouterr().out
 

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_extract(verbs)
     _add_pack(verbs)
     _add_train(verbs)
+    _add_merge(verbs)
+    _add_synthesize(verbs)
     return parser
 
 
@@ -243,7 +245,7 @@ def _run_pack(args: argparse.Namespace) -> int:
 
 def _add_train(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser(
-        "train", help="train a model: codec (more to come)",
+        "train", help="train a model: codec or tts",
         description="Train a model with voxtune's trainer: checkpoints OUT/step_000001000/, "
         "TensorBoard logs in OUT/logs, OUT/train_log.jsonl, a progress bar; a run whose OUT "
         "has checkpoints continues from the latest. Run under torchrun for several GPUs.")
@@ -254,35 +256,147 @@ def _add_train(verbs: argparse._SubParsersAction) -> None:
         "dataset. Presets: codec (GPU, from scratch), codec-tiny (CPU smoke run), "
         "codec-finetune (decoder and vocoder on one speaker, encoder and quantizer fixed; "
         "needs init_from=TRAINED_CODEC).")
-    codec.add_argument("data", type=Path, help="prepared dataset folder (or any layout)")
-    codec.add_argument("out", type=Path, nargs="?", help="run folder for checkpoints and logs")
-    codec.add_argument("overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP)
-    codec.add_argument("--config", default="codec",
-                       help="YAML config file or preset (codec, codec-tiny, codec-finetune)")
-    codec.add_argument("--print-config", action="store_true",
-                       help="print the resulting config as YAML and exit")
+    _train_arguments(codec, "prepared dataset folder (or any layout)")
     codec.set_defaults(run=_run_train_codec)
+    tts = kinds.add_parser(
+        "tts", help="train the text-to-speech LM: from scratch, full fine-tune or LoRA",
+        description="Train VoxTTS on a packed dataset. Presets: tts (GPU, from scratch), "
+        "tts-finetune (full fine-tune, fish-speech's text2semantic_finetune), tts-lora "
+        "(LoRA r_8_alpha_16), tts-tiny (CPU smoke run); start from a model with "
+        "backbone.pretrained=FOLDER_OR_HUB_ID.")
+    _train_arguments(tts, "packed dataset folder (voxtune pack)")
+    tts.set_defaults(run=_run_train_tts)
+
+
+def _train_arguments(p: argparse.ArgumentParser, data_help: str) -> None:
+    p.add_argument("config", help="YAML config file or shipped preset name")
+    p.add_argument("data", type=Path, nargs="?", help=data_help)
+    p.add_argument("out", type=Path, nargs="?", help="run folder for checkpoints and logs")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP)
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resulting config as YAML and exit")
+
+
+def _train_config(args: argparse.Namespace, cls: type):
+    """The config of a `train` verb, or None after printing it (--print-config)."""
+    from voxtune.config import dump_yaml, load_config
+
+    overrides = list(args.overrides)
+    for name in ("out", "data"):
+        value = getattr(args, name)
+        if value is not None and "=" in str(value):
+            overrides.insert(0, str(value))
+            setattr(args, name, None)
+    config = load_config(cls, args.config, overrides)
+    if args.print_config:
+        print(dump_yaml(config), end="")
+        return None
+    if args.data is None or args.out is None:
+        raise VoxtuneError(f"missing folders: voxtune train {args.model} CONFIG DATA OUT")
+    return config
 
 
 def _run_train_codec(args: argparse.Namespace) -> int:
     from voxtune.codec.voxcodec.config import CodecTrainConfig
     from voxtune.codec.voxcodec.train import train_codec
-    from voxtune.config import dump_yaml, load_config
 
-    overrides = list(args.overrides)
-    if args.out is not None and "=" in str(args.out):
-        overrides.insert(0, str(args.out))
-        args.out = None
-    config = load_config(CodecTrainConfig, args.config, overrides)
-    if args.print_config:
-        print(dump_yaml(config), end="")
+    config = _train_config(args, CodecTrainConfig)
+    if config is None:
         return 0
-    if args.out is None:
-        raise VoxtuneError("missing the run folder: voxtune train codec DATA OUT")
     result = train_codec(args.data, args.out, config, show_progress=not args.quiet)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
         return 0
     _print_rejects(result.rejects, "set aside")
     shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items() if "mel" in k)
     print(f"codec: {result.checkpoint}  ({shown})")
+    return 0
+
+
+def _run_train_tts(args: argparse.Namespace) -> int:
+    from voxtune.tts.config import TTSTrainConfig
+    from voxtune.tts.train import train_tts
+
+    config = _train_config(args, TTSTrainConfig)
+    if config is None:
+        return 0
+    result = train_tts(args.data, args.out, config, show_progress=not args.quiet)
+    if os.environ.get("RANK", "0") == "0":
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items()
+                          if k.endswith(("loss", "accuracy")))
+        print(f"model: {result.checkpoint}  ({shown})")
+    return 0
+
+
+def _add_merge(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "merge", help="fold a LoRA checkpoint into its base model",
+        description="Merge LoRA adapters into the base weights; the output folder loads on its "
+        "own and gives the same logits as base + adapter.")
+    p.add_argument("--lora", type=Path, required=True, help="LoRA checkpoint folder (step_…)")
+    p.add_argument("--output", type=Path, required=True, help="new folder for the merged model")
+    p.add_argument("--base", type=Path, help="base model folder (default: the one the LoRA "
+                   "checkpoint names)")
+    p.set_defaults(run=_run_merge)
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    from voxtune.tts.merge import merge
+
+    print(f"merged model: {merge(args.lora, args.output, base=args.base)}")
+    return 0
+
+
+def _add_synthesize(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "synthesize", help="text to speech with a VoxTTS model",
+        description="Speak text in a voice learned in fine-tuning (--speaker) or cloned from a "
+        "reference recording and its transcript (--ref-audio, --ref-text). Long text is split "
+        "as GPT-SoVITS's text_split_method does.")
+    p.add_argument("--model", required=True, help="VoxTTS model folder (merged or checkpoint)")
+    text = p.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="what to say")
+    text.add_argument("--text-file", type=Path, help="a UTF-8 file with what to say")
+    p.add_argument("--out", type=Path, required=True, help="output audio: .wav .flac .mp3 .ogg")
+    p.add_argument("--speaker", help="a speaker the model learned")
+    p.add_argument("--ref-audio", type=Path, help="reference recording to clone")
+    p.add_argument("--ref-text", help="transcript of the reference recording")
+    p.add_argument("--language", default="en", help="language of the text (en, zh)")
+    p.add_argument("--codec", help="codec folder (default: the one recorded in the model)")
+    p.add_argument("--split", default="length",
+                   help="how to split long text: none, sentences, length (default), zh_period, "
+                   "en_period, punctuation, or GPT-SoVITS's cut0..cut5")
+    p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5..2")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--top-k", type=int, default=50)
+    p.add_argument("--top-p", type=float, default=0.9)
+    p.add_argument("--repetition-penalty", type=float, default=1.1)
+    p.add_argument("--max-frames", type=int, default=1500, help="longest piece, codec frames")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=8, help="pieces generated together")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1…")
+    p.set_defaults(run=_run_synthesize)
+
+
+def _run_synthesize(args: argparse.Namespace) -> int:
+    from voxtune.tts.generate import SamplingConfig
+    from voxtune.tts.synthesize import synthesize
+
+    if args.text_file is not None:
+        try:
+            text = args.text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VoxtuneError(f"{args.text_file}: cannot be read as UTF-8 text ({exc})") from exc
+    else:
+        text = args.text
+    sampling = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                              repetition_penalty=args.repetition_penalty,
+                              max_frames=args.max_frames, seed=args.seed)
+    result = synthesize(args.model, text, args.out, speaker=args.speaker,
+                        ref_audio=args.ref_audio, ref_text=args.ref_text,
+                        language=args.language, codec=args.codec, split=args.split,
+                        speed=args.speed, sampling=sampling, batch_size=args.batch_size,
+                        device=args.device)
+    print(f"{result.out}: {result.seconds:.2f} s of audio in {len(result.pieces)} pieces, "
+          f"{result.wall_s:.2f} s on {result.device} (real-time factor "
+          f"{result.real_time_factor:.3f}, first audio after {result.first_audio_s:.2f} s)")
     return 0

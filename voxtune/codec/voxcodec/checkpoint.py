@@ -11,14 +11,14 @@ from pathlib import Path
 
 import torch
 import yaml
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from voxtune.codec.voxcodec.config import VoxCodecConfig
 from voxtune.codec.voxcodec.model import VoxCodecModel
 from voxtune.config import from_dict, to_dict
 from voxtune.errors import ConfigError, InputError
 from voxtune.files import write_text
+from voxtune.weights import read_weights
 
 CONFIG_FILE = "config.yaml"
 WEIGHTS_FILE = "model.safetensors"
@@ -78,11 +78,3 @@ def codec_fingerprint(model: VoxCodecModel) -> str:
             digest.update(tensor.detach().to(torch.float32).cpu().numpy().tobytes())
     return digest.hexdigest()[:12]
 
-
-def read_weights(path: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a safetensors file, or an `InputError` naming the file."""
-    try:
-        return load_file(str(path))
-    except (OSError, RuntimeError, SafetensorError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc}); the checkpoint is incomplete or "
-                         "damaged") from exc

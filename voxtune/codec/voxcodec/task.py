@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from voxtune.codec.voxcodec.checkpoint import WEIGHTS_FILE, read_weights, save_codec
+from voxtune.codec.voxcodec.checkpoint import WEIGHTS_FILE, save_codec
 from voxtune.codec.voxcodec.config import CodecTrainConfig
 from voxtune.codec.voxcodec.discriminators import Discriminator
 from voxtune.codec.voxcodec.losses import (
@@ -23,6 +23,7 @@ from voxtune.codec.voxcodec.losses import (
     generator_adversarial_loss,
 )
 from voxtune.codec.voxcodec.model import VoxCodecModel
+from voxtune.weights import read_weights
 
 DISCRIMINATOR_FILE = "discriminator.safetensors"
 

@@ -28,12 +28,14 @@ from voxtune.errors import InputError
 
 @dataclass(frozen=True)
 class Sample:
-    """Consecutive sentences of one speaker: texts and int64 codes [codebooks, frames] each."""
+    """Consecutive sentences of one speaker: texts, their languages and int64 codes
+    [codebooks, frames] each."""
 
     speaker: str
     ids: list[str]
     texts: list[str]
     codes: list[np.ndarray]
+    languages: list[str]
 
     @property
     def frames(self) -> int:
@@ -105,4 +107,5 @@ class PackedLoader:
         data = self.dataset.record(record)
         chosen = data.sentences[first:first + count]
         return Sample(speaker=data.speaker, ids=[s.id for s in chosen],
-                      texts=[s.text for s in chosen], codes=[codes_of(s) for s in chosen])
+                      texts=[s.text for s in chosen], codes=[codes_of(s) for s in chosen],
+                      languages=[s.language for s in chosen])

@@ -1,0 +1,215 @@
+"""Benchmark: VoxTTS training throughput and generation speed beside plain transformers.
+
+Training (`--part train`): a Qwen3 backbone of the chosen size (`--size qwen3-0.6b`: hidden
+1024, 28 layers, 16 heads, 8 KV heads, MLP 3072, vocabulary 151,936 + codec tokens) on
+random token grids of B × T, bf16, fused AdamW, measured over `--steps` optimizer steps after
+`--warmup` steps, as tokens per second and model FLOPs utilisation (6 × parameters touched
+per token + attention, over the GPU's dense bf16 peak). Beside it, in the same process:
+plain transformers (`Qwen3ForCausalLM(input_ids, labels=…)`, full-vocabulary logits).
+VoxTTS runs full fine-tuning and LoRA r8/α16 through voxtune's own trainer step.
+
+Generation (`--part generate`): batch-1 decoding of `--frames` codec frames, tokens (frames)
+per second, real-time factor at the codec's frame rate, and time to first audio, beside
+plain transformers `generate` (eager, dynamic cache) of the same backbone.
+
+    python bench/tts_speed.py --part train --size qwen3-0.6b --batch 8 --seq 2048
+    python bench/tts_speed.py --part generate --size qwen3-0.6b --frames 200
+"""
+
+import argparse
+import json
+import time
+from datetime import date
+
+import numpy as np
+import torch
+from transformers import Qwen3Config, Qwen3ForCausalLM
+
+from voxtune.tts.config import BackboneConfig, LoraConfig
+from voxtune.tts.generate import SamplingConfig, generate
+from voxtune.tts.layout import TokenLayout
+from voxtune.tts.lora import apply_lora
+from voxtune.tts.loss import codebook_loss
+from voxtune.tts.model import VoxTTS, build_lm
+
+SIZES = {
+    "qwen3-0.6b": dict(hidden_size=1024, layers=28, heads=16, kv_heads=8,
+                       intermediate_size=3072, text_vocab=151936),
+    "vox-base": dict(hidden_size=384, layers=8, heads=6, kv_heads=2, intermediate_size=1024,
+                     text_vocab=256),
+}
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0}
+CODEC = dict(num_codebooks=4, codebook_size=1000, frame_rate=25.0)
+
+
+def peak_flops() -> float:
+    name = torch.cuda.get_device_name()
+    return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), 989.0) * 1e12
+
+
+def flops_per_token(params: int, layers: int, hidden: int, seq: int, factor: int) -> float:
+    """Training FLOPs per token: `factor` N for the weights (6: forward, input and weight
+    gradients; 4 under LoRA, whose frozen weights get no gradient) plus 12 L d T for
+    attention scores (forward and backward)."""
+    return factor * params + 12 * layers * hidden * seq
+
+
+def plain_lm(size: dict) -> Qwen3ForCausalLM:
+    config = Qwen3Config(vocab_size=size["text_vocab"], hidden_size=size["hidden_size"],
+                         intermediate_size=size["intermediate_size"],
+                         num_hidden_layers=size["layers"], num_attention_heads=size["heads"],
+                         num_key_value_heads=size["kv_heads"],
+                         head_dim=size["hidden_size"] // size["heads"], tie_word_embeddings=True,
+                         attn_implementation="sdpa")
+    return Qwen3ForCausalLM(config)
+
+
+def vox_model(size: dict) -> VoxTTS:
+    layout = TokenLayout(text_vocab=size["text_vocab"], num_codebooks=CODEC["num_codebooks"],
+                         codebook_size=CODEC["codebook_size"])
+    backbone = BackboneConfig(hidden_size=size["hidden_size"], layers=size["layers"],
+                              heads=size["heads"], kv_heads=size["kv_heads"],
+                              intermediate_size=size["intermediate_size"])
+    return VoxTTS(build_lm(backbone, layout.vocab_size), layout)
+
+
+def timed(step, warmup: int, steps: int) -> float:
+    for _ in range(warmup):
+        step()
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def bench_train(args, size: dict) -> list[dict]:
+    rows = [train_plain(args, size)]
+    for mode in ("full", "lora"):
+        torch.cuda.empty_cache()
+        rows.append(train_vox(args, size, mode))
+    return rows
+
+
+def train_plain(args, size: dict) -> dict:
+    b, t = args.batch, args.seq
+    lm = plain_lm(size).cuda().to(torch.bfloat16)
+    optimizer = torch.optim.AdamW(lm.parameters(), lr=1e-5, fused=True)
+    ids = torch.randint(0, size["text_vocab"], (b, t), device="cuda")
+
+    def step():
+        lm(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    wall = timed(step, args.warmup, args.steps)
+    params = sum(p.numel() for p in lm.parameters())
+    return _train_row("plain transformers (full vocabulary logits)", b * t * args.steps, wall,
+                      params, size, t)
+
+
+def train_vox(args, size: dict, mode: str) -> dict:
+    b, t = args.batch, args.seq
+    model = vox_model(size).cuda()
+    if mode == "lora":
+        apply_lora(model, LoraConfig(enabled=True))
+    model = model.to(torch.bfloat16)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=1e-5, fused=True)
+    layout = model.layout
+    grid = torch.from_numpy(layout.audio_ids(np.random.randint(
+        0, layout.codebook_size, (b, t, layout.num_codebooks)))).cuda()
+    labels = torch.randint(0, layout.codebook_size, (b, t, layout.num_codebooks),
+                           device="cuda")
+    forward = torch.compile(model) if args.compile else model
+
+    def step():
+        codebook_loss(forward(grid), labels)[0].backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    wall = timed(step, args.warmup, args.steps)
+    params = sum(p.numel() for p in model.parameters())
+    head = layout.num_codebooks * layout.codebook_span * size["hidden_size"]
+    touched = params - size["text_vocab"] * size["hidden_size"] + head  # no text logits
+    name = f"voxtune {mode}" + (" (compiled)" if args.compile else "")
+    return _train_row(name, b * t * args.steps, wall, touched, size, t,
+                      factor=4 if mode == "lora" else 6)
+
+
+def _train_row(name: str, tokens: int, wall: float, params: int, size: dict, seq: int,
+               factor: int = 6) -> dict:
+    rate = tokens / wall
+    flops = flops_per_token(params, size["layers"], size["hidden_size"], seq, factor)
+    mfu = rate * flops / peak_flops()
+    return {"model": name, "tokens_per_s": round(rate), "mfu": round(mfu, 3)}
+
+
+def bench_generate(args, size: dict) -> list[dict]:
+    results = []
+    lm = plain_lm(size).cuda().to(torch.bfloat16).eval()
+    prompt = torch.randint(0, size["text_vocab"], (1, args.prompt), device="cuda")
+    with torch.inference_mode():
+        lm.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False)
+        torch.cuda.synchronize()
+        started = time.perf_counter()
+        lm.generate(prompt, max_new_tokens=args.frames, min_new_tokens=args.frames,
+                    do_sample=False)
+        torch.cuda.synchronize()
+    wall = time.perf_counter() - started
+    results.append(_generate_row("plain transformers generate (eager)", args.frames, wall,
+                                 None))
+    del lm
+    model = vox_model(size).cuda().to(torch.bfloat16).eval()
+    layout = model.layout
+    grid = np.full((args.prompt, layout.num_codebooks), -1)
+    grid[:, 0] = np.random.randint(0, size["text_vocab"], args.prompt)
+    grid[-1, 0] = layout.audio_start
+    sampling = SamplingConfig(max_frames=args.frames, min_frames=args.frames, seed=0)
+    generate(model, [grid], SamplingConfig(max_frames=8, min_frames=8))
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    first = generate(model, [grid], SamplingConfig(max_frames=1, min_frames=1))
+    torch.cuda.synchronize()
+    first_s = time.perf_counter() - started
+    started = time.perf_counter()
+    codes = generate(model, [grid], sampling)[0]
+    torch.cuda.synchronize()
+    wall = time.perf_counter() - started
+    assert first[0].shape[0] == layout.num_codebooks
+    results.append(_generate_row("voxtune generate", codes.shape[1] + layout.num_codebooks,
+                                 wall, first_s))
+    return results
+
+
+def _generate_row(name: str, steps: int, wall: float, first_s: float | None) -> dict:
+    row = {"model": name, "steps_per_s": round(steps / wall, 1),
+           "real_time_factor": round(wall / (steps / CODEC["frame_rate"]), 4)}
+    if first_s is not None:
+        row["first_frame_s"] = round(first_s, 4)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["train", "generate"], default="train")
+    parser.add_argument("--size", choices=sorted(SIZES), default="qwen3-0.6b")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--seq", type=int, default=2048)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--prompt", type=int, default=64)
+    parser.add_argument("--compile", action="store_true")
+    args = parser.parse_args()
+    size = SIZES[args.size]
+    rows = bench_train(args, size) if args.part == "train" else bench_generate(args, size)
+    print(json.dumps({"benchmark": f"tts_{args.part}", "date": date.today().isoformat(),
+                      "device": torch.cuda.get_device_name(), "size": args.size,
+                      "torch": torch.__version__, "args": vars(args), "results": rows},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Configs of the text-to-speech LM: the backbone, LoRA, the data it trains on, the run.
+
+`voxtune train tts DATA OUT --config tts-lora` reads these; every key can be overridden on
+the command line (`lora.rank=16`, `trainer.max_steps=2000`).
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from voxtune.train.config import OptimConfig, TrainerConfig
+
+
+@dataclass
+class BackboneConfig:
+    """The causal LM. With `pretrained` (a local folder or hub id of a Qwen3 or LLaMA model,
+    or a voxtune TTS checkpoint) its weights are loaded; otherwise a Qwen3 model of the sizes
+    below is built from scratch. The text tokenizer is voxtune's phoneme tokenizer for
+    models built here, or the backbone's own (`backbone`) for pretrained text LLMs."""
+
+    pretrained: str | None = None
+    hidden_size: int = 384
+    layers: int = 8
+    heads: int = 6
+    kv_heads: int = 2
+    intermediate_size: int = 1024
+    max_positions: int = 4096
+    rope_theta: float = 10000.0
+    text_tokens: Literal["phonemes", "backbone"] = "phonemes"
+    attention: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
+
+
+@dataclass
+class LoraConfig:
+    """PEFT LoRA on the backbone's linear layers; fish-speech's `r_8_alpha_16` by default.
+
+    `train_audio_embeddings` also trains the audio-token rows of the embedding and output
+    matrices (needed when the backbone never saw codec tokens, or to learn a new speaker
+    token), through PEFT's trainable token indices.
+    """
+
+    enabled: bool = False
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: list[str] = field(default_factory=lambda: [
+        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    train_audio_embeddings: bool = False
+
+
+@dataclass
+class TTSDataConfig:
+    """Samples from a packed dataset: up to `max_sentences` consecutive sentences of one
+    speaker (earlier ones act as the voice prompt), batched under `max_tokens` frames.
+
+    `speaker_token_rate` is the share of samples that start with the speaker's own token
+    (`--speaker NAME` at synthesis); the others must clone the voice from their prompt.
+    """
+
+    max_tokens: int = 8192
+    max_sentences: int = 4
+    bucket_size: int = 256
+    speaker_token_rate: float = 0.5
+    val_records: int = 0
+
+
+@dataclass
+class TTSTrainConfig:
+    """`voxtune train tts`: full fine-tuning, LoRA, or training a model from scratch."""
+
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    data: TTSDataConfig = field(default_factory=TTSDataConfig)
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(
+        optim=OptimConfig(lr=1e-4, betas=[0.9, 0.95], weight_decay=0.0, warmup_steps=100)))

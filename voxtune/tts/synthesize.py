@@ -1,0 +1,140 @@
+"""`voxtune synthesize`: text → speech with a VoxTTS model and its codec.
+
+The voice comes from a speaker learned in fine-tuning (`speaker`) or from a reference
+recording and its transcript (`ref_audio`, `ref_text`: zero-shot cloning, the reference
+becomes the prompt's first sentence). Long text is split as GPT-SoVITS's
+`text_split_method` does; the pieces are generated as one batch and joined with short
+pauses.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from voxtune.audio.io import read_audio, resample, write_audio
+from voxtune.audio.tempo import change_speed
+from voxtune.codec import Codec, load_codec
+from voxtune.errors import ClipRejected, InputError
+from voxtune.text import prepare_text, split_text
+from voxtune.train.distributed import resolve_device
+from voxtune.tts.checkpoint import TTSMeta, load_tts
+from voxtune.tts.generate import SamplingConfig, generate
+from voxtune.tts.layout import NO_TOKEN, TokenLayout, delay
+
+PAUSE_SECONDS = 0.25  # between split pieces
+
+
+@dataclass
+class SynthesisResult:
+    """The written file, its duration, the pieces spoken, and timings (seconds) on `device`."""
+
+    out: Path
+    seconds: float
+    pieces: list[str]
+    wall_s: float
+    first_audio_s: float
+    device: str
+    frames: list[int] = field(default_factory=list)
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.wall_s / max(self.seconds, 1e-9)
+
+
+def synthesize(model: str | Path, text: str, out: Path, speaker: str | None = None,
+               ref_audio: Path | None = None, ref_text: str | None = None,
+               language: str = "en", codec: str | None = None, split: str = "length",
+               speed: float = 1.0, sampling: SamplingConfig | None = None,
+               batch_size: int = 8, device: str = "auto") -> SynthesisResult:
+    """Speak `text` into `out` (.wav, .flac, .mp3 or .ogg)."""
+    started = time.perf_counter()
+    sampling = sampling or SamplingConfig()
+    target = resolve_device(device)
+    tts, meta, tokenizer = load_tts(model)
+    tts.to(target)
+    voice_codec = _load_matching_codec(codec, meta, str(target))
+    prefix = _voice_prefix(tts.layout, meta, tokenizer, voice_codec, speaker, ref_audio,
+                           ref_text, language)
+    pieces = split_text(text, split)
+    if not pieces:
+        raise InputError("nothing to say: the text is empty")
+    prompts = [np.concatenate([prefix, _text_grid(prepare_text(piece, language, tokenizer)
+                                                  + [tts.layout.audio_start], tts.layout)])
+               for piece in pieces]
+    audio, frames, first_audio = [], [], None
+    for start in range(0, len(prompts), batch_size):
+        codes = generate(tts, prompts[start:start + batch_size], sampling)
+        for piece_codes in codes:
+            audio.append(_decode(voice_codec, piece_codes))
+            frames.append(piece_codes.shape[1])
+            first_audio = first_audio or time.perf_counter() - started
+    pause = np.zeros(int(PAUSE_SECONDS * voice_codec.sample_rate), dtype=np.float32)
+    joined = np.concatenate([part for piece in audio for part in (piece, pause)][:-1])
+    joined = change_speed(joined, voice_codec.sample_rate, speed)
+    write_audio(Path(out), joined, voice_codec.sample_rate)
+    return SynthesisResult(out=Path(out), seconds=len(joined) / voice_codec.sample_rate,
+                           pieces=pieces, wall_s=time.perf_counter() - started,
+                           first_audio_s=first_audio or 0.0, device=str(target), frames=frames)
+
+
+def _load_matching_codec(codec: str | None, meta: TTSMeta, device: str) -> Codec:
+    path = codec or meta.codec.path
+    if not path:
+        raise InputError(f"the model speaks codec {meta.codec.id}; say where it is with "
+                         "--codec PATH")
+    loaded = load_codec(path, device)
+    if loaded.codec_id != meta.codec.id:
+        raise InputError(f"codec {path} is {loaded.codec_id}, but the model was trained on "
+                         f"{meta.codec.id}; pass the codec its data was extracted with")
+    return loaded
+
+
+def _voice_prefix(layout: TokenLayout, meta: TTSMeta, tokenizer, codec: Codec,
+                  speaker: str | None, ref_audio: Path | None, ref_text: str | None,
+                  language: str) -> np.ndarray:
+    """The prompt's start: a speaker token, or the reference sentence (text + audio)."""
+    if ref_audio is not None:
+        if not ref_text:
+            raise InputError("a reference recording needs its transcript: pass --ref-text")
+        try:
+            samples, rate = read_audio(Path(ref_audio))
+        except ClipRejected as exc:
+            raise InputError(f"reference {ref_audio}: {exc}") from exc
+        mono = resample(samples.mean(axis=0), rate, codec.sample_rate).astype(np.float32)
+        codes, _ = codec.encode(torch.from_numpy(mono)[None].to(_device(codec)),
+                                torch.tensor([len(mono)]))
+        steps = layout.audio_ids(delay(codes[0].cpu().numpy(), layout))
+        text_ids = prepare_text(ref_text, language, tokenizer) + [layout.audio_start]
+        return np.concatenate([_text_grid(text_ids, layout), steps])
+    if speaker is None and len(layout.speakers) == 1:
+        speaker = layout.speakers[0]
+    if speaker is None:
+        known = ", ".join(layout.speakers) or "none"
+        raise InputError(f"choose a voice: --speaker NAME (this model knows: {known}) or "
+                         "--ref-audio A.wav --ref-text 'what A says'")
+    if speaker not in layout.speakers:
+        raise InputError(f"speaker {speaker!r} is not one this model learned; it knows "
+                         f"{', '.join(layout.speakers) or 'none'}")
+    return _text_grid([layout.speaker_id(speaker)], layout)
+
+
+def _text_grid(ids: list[int], layout: TokenLayout) -> np.ndarray:
+    grid = np.full((len(ids), layout.num_codebooks), NO_TOKEN, dtype=np.int64)
+    grid[:, 0] = ids
+    return grid
+
+
+def _decode(codec: Codec, codes: np.ndarray) -> np.ndarray:
+    if codes.shape[1] == 0:
+        return np.zeros(0, dtype=np.float32)
+    tensor = torch.from_numpy(codes)[None].to(_device(codec))
+    wavs, lengths = codec.decode(tensor, torch.tensor([codes.shape[1]]))
+    return wavs[0, :int(lengths[0])].float().cpu().numpy()
+
+
+def _device(codec: Codec) -> torch.device:
+    return getattr(codec, "device", torch.device("cpu"))
+

@@ -1,0 +1,127 @@
+"""`voxtune train tts`: train VoxTTS from scratch, fine-tune it fully, or with LoRA."""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from voxtune.config import dump_yaml
+from voxtune.data.packed.loader import PackedLoader
+from voxtune.data.packed.reader import PackedDataset, check_codec
+from voxtune.errors import ConfigError
+from voxtune.files import write_text
+from voxtune.text import PhonemeTokenizer, load_text_tokenizer, prepare_text
+from voxtune.train import distributed
+from voxtune.train.checkpoints import latest_checkpoint
+from voxtune.train.loop import fit
+from voxtune.tts.checkpoint import CodecInfo, TTSMeta, is_tts_folder, load_tts
+from voxtune.tts.config import TTSTrainConfig
+from voxtune.tts.data import TTSBatches
+from voxtune.tts.layout import TokenLayout
+from voxtune.tts.lora import apply_lora, train_rows
+from voxtune.tts.model import VoxTTS, build_lm, grow_vocabulary, load_lm
+from voxtune.tts.task import TTSTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TTSTrainResult:
+    checkpoint: Path
+    final: dict[str, float]
+
+
+def train_tts(data: Path, out: Path, config: TTSTrainConfig,
+              show_progress: bool = True) -> TTSTrainResult:
+    """Train on the packed dataset at `data`; checkpoints, logs and config go to `out`.
+
+    The model starts from `backbone.pretrained` (a VoxTTS folder, or a Qwen3/LLaMA folder or
+    hub id) or is built from the backbone sizes. Speakers of the dataset that the model does
+    not know get their own token. A run whose `out` has checkpoints continues from the latest.
+    """
+    data, out = Path(data), Path(out)
+    dataset = PackedDataset(data)
+    model, meta, tokenizer = _initial_model(config, dataset)
+    new_speakers = [s for s in sorted(dataset.metadata.get("speakers", {}))
+                    if s not in meta.layout.speakers] if config.data.speaker_token_rate else []
+    if new_speakers:
+        first_new = meta.layout.vocab_size
+        meta.layout.speakers.extend(new_speakers)
+        grow_vocabulary(model.lm, meta.layout.vocab_size)
+        log.info("new speaker tokens: %s", ", ".join(new_speakers))
+    if config.lora.enabled:
+        apply_lora(model, config.lora)
+        audio_rows = config.lora.train_audio_embeddings
+        first = meta.layout.audio_offset if audio_rows else (
+            first_new if new_speakers else None)
+        if first is not None:
+            train_rows(model, first)
+            meta.trained_rows = first
+    place = distributed.setup(config.trainer.device)
+    loader = PackedLoader(dataset, max_tokens=config.data.max_tokens,
+                          max_sentences=config.data.max_sentences,
+                          bucket_size=config.data.bucket_size, seed=config.trainer.seed,
+                          rank=place.rank, world_size=place.world_size)
+    cache: dict[tuple[str, str], list[int]] = {}
+
+    def encode_text(text: str, language: str) -> list[int]:
+        key = (text, language)
+        if key not in cache:
+            cache[key] = prepare_text(text, language, tokenizer)
+        return cache[key]
+
+    batches = TTSBatches(loader, meta.layout, encode_text, config.data.speaker_token_rate,
+                         seed=config.trainer.seed)
+    if place.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text(out / "train_config.yaml", dump_yaml(config))
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        log.info("TTS training: %s of %s parameters trainable, %d records of %s",
+                 f"{trainable:,}", f"{sum(p.numel() for p in model.parameters()):,}",
+                 len(dataset), data)
+    final = fit(TTSTask(model, meta, tokenizer), batches, config.trainer, out,
+                show_progress=show_progress)
+    checkpoint = latest_checkpoint(out)
+    assert checkpoint is not None  # fit saves at its last step
+    return TTSTrainResult(checkpoint=checkpoint, final=final)
+
+
+def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
+    """(VoxTTS, its description, text tokenizer) to start training from."""
+    codec = dataset.metadata["codec"]
+    info = CodecInfo(id=codec["id"], sample_rate=int(codec["sample_rate"]),
+                     frame_rate=float(codec["frame_rate"]),
+                     num_codebooks=int(codec["num_codebooks"]),
+                     codebook_size=int(codec["codebook_size"]))
+    backbone = config.backbone
+    if backbone.pretrained and is_tts_folder(backbone.pretrained):
+        model, meta, tokenizer = load_tts(backbone.pretrained, backbone.attention)
+        check_codec(dataset, meta.codec.id)
+        model.train()
+        if config.lora.enabled:
+            meta.base = str(Path(backbone.pretrained).resolve())
+        return model, meta, tokenizer
+    if backbone.pretrained:
+        if backbone.text_tokens != "backbone":
+            raise ConfigError("a pretrained text LLM reads its own tokens: set "
+                              "backbone.text_tokens=backbone")
+        lm = load_lm(backbone.pretrained, backbone.attention)
+        tokenizer = load_text_tokenizer("backbone", backbone.pretrained)
+        text_vocab = lm.get_input_embeddings().weight.shape[0]
+    else:
+        torch.manual_seed(config.trainer.seed)
+        tokenizer = PhonemeTokenizer()
+        text_vocab = tokenizer.vocab_size
+        lm = None
+    layout = TokenLayout(text_vocab=text_vocab, num_codebooks=info.num_codebooks,
+                         codebook_size=info.codebook_size)
+    if lm is None:
+        lm = build_lm(backbone, layout.vocab_size)
+    else:
+        grow_vocabulary(lm, layout.vocab_size)
+        if config.lora.enabled and not config.lora.train_audio_embeddings:
+            log.info("the backbone has never seen codec tokens: training their rows too")
+            config.lora.train_audio_embeddings = True
+    meta = TTSMeta(layout=layout, codec=info, text_tokens=backbone.text_tokens)
+    return VoxTTS(lm, layout), meta, tokenizer
