@@ -9,6 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
+
+from voxtune.codec.extract import extract
+from voxtune.codec.voxcodec import CodecTrainConfig, VoxCodec, VoxCodecModel
+from voxtune.config import load_config
+from voxtune.data.packed import pack
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -105,10 +111,30 @@ def tree_hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+TTS_VOICES = {"anna": "en-us+f2", "ben": "en-gb+m3"}
+
+
+@pytest.fixture(scope="session")
+def tts_corpus(espeak, tmp_path_factory):
+    """Two espeak-ng voices × six sentences → tiny VoxCodec tokens → packed dataset."""
+    root = tmp_path_factory.mktemp("tts")
+    data = root / "data"
+    for name, voice in TTS_VOICES.items():
+        (data / name).mkdir(parents=True)
+        for number, text in enumerate(SENTENCES):
+            samples, rate = espeak(text, voice=voice)
+            sf.write(data / name / f"s{number}.wav", samples, rate)
+            (data / name / f"s{number}.lab").write_text(text)
+    torch.manual_seed(0)
+    codec = VoxCodec(VoxCodecModel(load_config(CodecTrainConfig, "codec-tiny").model))
+    codec.save_pretrained(root / "codec")
+    extract(data, str(root / "codec"), num_workers=0, show_progress=False)
+    pack(data, root / "packed", sentences_per_record=6, show_progress=False)
+    return root
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` run only where CUDA is available."""
-    import torch
-
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA device")

@@ -1,6 +1,8 @@
 """VoxTTS: a tiny LM learns espeak-ng sentences' codec tokens, speaks them back, and its LoRA
 adapters merge into a model with the same logits."""
 
+import shutil
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -22,38 +24,18 @@ from voxtune.tts.merge import merge
 from voxtune.tts.synthesize import synthesize
 from voxtune.tts.train import train_tts
 
-VOICES = {"anna": "en-us+f2", "ben": "en-gb+m3"}
-
 
 def tiny(*overrides: str) -> TTSTrainConfig:
     return load_config(TTSTrainConfig, "tts-tiny", list(overrides))
 
 
 @pytest.fixture(scope="module")
-def corpus(espeak, tmp_path_factory):
-    """Two espeak-ng voices × six sentences → tiny VoxCodec tokens → packed dataset."""
-    root = tmp_path_factory.mktemp("tts")
-    data = root / "data"
-    for name, voice in VOICES.items():
-        (data / name).mkdir(parents=True)
-        for number, text in enumerate(SENTENCES):
-            samples, rate = espeak(text, voice=voice)
-            sf.write(data / name / f"s{number}.wav", samples, rate)
-            (data / name / f"s{number}.lab").write_text(text)
-    torch.manual_seed(0)
-    codec = VoxCodec(VoxCodecModel(load_config(CodecTrainConfig, "codec-tiny").model))
-    codec.save_pretrained(root / "codec")
-    extract(data, str(root / "codec"), num_workers=0, show_progress=False)
-    pack(data, root / "packed", sentences_per_record=6, show_progress=False)
-    return root
-
-
-@pytest.fixture(scope="module")
-def base(corpus):
+def base(tts_corpus):
     """A tiny VoxTTS trained from scratch until it knows the twelve sentences by heart."""
     config = tiny("trainer.max_steps=300", "trainer.save_every=150", "data.max_sentences=1",
                   "data.speaker_token_rate=1.0")
-    return train_tts(corpus / "packed", corpus / "base", config, show_progress=False)
+    return train_tts(tts_corpus / "packed", tts_corpus / "base", config,
+                     show_progress=False)
 
 
 def test_delay_pattern_round_trips_and_ends_each_codebook_once():
@@ -66,12 +48,12 @@ def test_delay_pattern_round_trips_and_ends_each_codebook_once():
     assert np.array_equal(undelay(steps, layout), codes)
 
 
-def test_training_loss_falls_and_the_model_recites_its_sentences(base, corpus):
-    log = [row for row in read_run_log(corpus / "base") if "train/loss" in row]
+def test_training_loss_falls_and_the_model_recites_its_sentences(base, tts_corpus):
+    log = [row for row in read_run_log(tts_corpus / "base") if "train/loss" in row]
     assert log[-1]["train/loss"] < 0.3 * log[0]["train/loss"]
     model, meta, tokenizer = load_tts(base.checkpoint)
     assert meta.layout.speakers == ["anna", "ben"]
-    dataset = PackedDataset(corpus / "packed")
+    dataset = PackedDataset(tts_corpus / "packed")
     record = dataset.record(0)
     sentence = record.sentences[0]
     prompt = np.full((1, meta.layout.num_codebooks), -1)
@@ -87,31 +69,32 @@ def test_training_loss_falls_and_the_model_recites_its_sentences(base, corpus):
     assert np.mean(codes[:, :frames] == truth[:, :frames]) > 0.8
 
 
-def test_synthesize_speaks_in_a_learned_voice_and_clones_a_reference(base, corpus, tmp_path):
+def test_synthesize_speaks_in_a_learned_voice_and_clones_a_reference(base, tts_corpus, tmp_path):
     sampling = SamplingConfig(seed=1, max_frames=200)
     result = synthesize(base.checkpoint, SENTENCES[0] + " " + SENTENCES[1], tmp_path / "a.flac",
-                        speaker="ben", codec=str(corpus / "codec"), sampling=sampling,
+                        speaker="ben", codec=str(tts_corpus / "codec"), sampling=sampling,
                         split="en_period", device="cpu")
     audio, rate = sf.read(tmp_path / "a.flac")
     assert rate == 16000 and len(result.pieces) == 2 and len(audio) / rate == \
         pytest.approx(result.seconds, abs=0.01)
     assert result.seconds > 1.0 and np.abs(audio).max() > 0
     clone = synthesize(base.checkpoint, SENTENCES[2], tmp_path / "b.wav",
-                       ref_audio=corpus / "data" / "anna" / "s3.wav", ref_text=SENTENCES[3],
-                       codec=str(corpus / "codec"), sampling=sampling, device="cpu")
+                       ref_audio=tts_corpus / "data" / "anna" / "s3.wav", ref_text=SENTENCES[3],
+                       codec=str(tts_corpus / "codec"), sampling=sampling, device="cpu")
     assert clone.seconds > 0.5
     with pytest.raises(InputError, match="it knows anna, ben"):
         synthesize(base.checkpoint, "Hello.", tmp_path / "c.wav", speaker="carl",
-                   codec=str(corpus / "codec"))
+                   codec=str(tts_corpus / "codec"))
     with pytest.raises(InputError, match="--ref-text"):
-        synthesize(base.checkpoint, "Hello.", tmp_path / "c.wav", codec=str(corpus / "codec"),
-                   ref_audio=corpus / "data" / "anna" / "s3.wav")
+        synthesize(base.checkpoint, "Hello.", tmp_path / "c.wav",
+                   codec=str(tts_corpus / "codec"),
+                   ref_audio=tts_corpus / "data" / "anna" / "s3.wav")
 
 
-def test_lora_trains_only_adapters_and_merges_to_the_same_logits(base, corpus, tmp_path):
+def test_lora_trains_only_adapters_and_merges_to_the_same_logits(base, tts_corpus, tmp_path):
     config = tiny(f"backbone.pretrained={base.checkpoint}", "lora.enabled=true",
                   "trainer.max_steps=10", "trainer.optim.lr=0.01")
-    adapted = train_tts(corpus / "packed", tmp_path / "lora", config, show_progress=False)
+    adapted = train_tts(tts_corpus / "packed", tmp_path / "lora", config, show_progress=False)
     assert (adapted.checkpoint / "adapter_model.safetensors").is_file()
     assert not (adapted.checkpoint / "model.safetensors").exists()
     before, _, _ = load_tts(base.checkpoint)
@@ -127,7 +110,7 @@ def test_lora_trains_only_adapters_and_merges_to_the_same_logits(base, corpus, t
     merged_path = merge(adapted.checkpoint, tmp_path / "merged")
     merged, _, _ = load_tts(merged_path)
     assert not (merged_path / "adapter_config.json").exists()
-    codes = np.array([list(v.values) for v in PackedDataset(corpus / "packed").record(0)
+    codes = np.array([list(v.values) for v in PackedDataset(tts_corpus / "packed").record(0)
                       .sentences[0].semantics])
     grid = torch.from_numpy(merged.layout.audio_ids(delay(codes, merged.layout)))[None]
     with torch.no_grad():
@@ -135,11 +118,9 @@ def test_lora_trains_only_adapters_and_merges_to_the_same_logits(base, corpus, t
         assert not torch.allclose(merged(grid), before(grid), atol=1e-3)
 
 
-def test_a_model_refuses_tokens_of_another_codec(base, corpus, tmp_path):
+def test_a_model_refuses_tokens_of_another_codec(base, tts_corpus, tmp_path):
     other = tmp_path / "other"
-    import shutil
-
-    shutil.copytree(corpus / "data", other / "data")
+    shutil.copytree(tts_corpus / "data", other / "data")
     for npy in (other / "data").rglob("*.npy"):
         npy.unlink()
     (other / "data" / "codes.json").unlink()

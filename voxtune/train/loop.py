@@ -150,14 +150,16 @@ def _lr_scale(step: int, config: TrainerConfig) -> float:
 
 
 def _forever(train: Batches) -> Iterator[Any]:
-    while True:
-        empty = True
+    """Epoch after epoch. A resumed stream may first finish an epoch it had just completed
+    (an empty pass); two empty passes in a row mean there is no data."""
+    empty_passes = 0
+    while empty_passes < 2:
+        empty_passes += 1
         for batch in train:
-            empty = False
+            empty_passes = 0
             yield batch
-        if empty:
-            raise InputError("the training data gave no batch in a whole epoch; check that the "
-                             "dataset has clips long enough for one batch")
+    raise InputError("the training data gave no batch in a whole epoch; check that the "
+                     "dataset has clips long enough for one batch")
 
 
 def _no_sync(modules: Mapping[str, nn.Module], sync: bool) -> contextlib.ExitStack:

@@ -40,10 +40,25 @@ def train_tts(data: Path, out: Path, config: TTSTrainConfig,
     hub id) or is built from the backbone sizes. Speakers of the dataset that the model does
     not know get their own token. A run whose `out` has checkpoints continues from the latest.
     """
-    data, out = Path(data), Path(out)
+    out = Path(out)
+    place = distributed.setup(config.trainer.device)
+    task, batches = build_tts_run(data, config, place.rank, place.world_size)
+    if place.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text(out / "train_config.yaml", dump_yaml(config))
+    final = fit(task, batches, config.trainer, out, show_progress=show_progress)
+    checkpoint = latest_checkpoint(out)
+    assert checkpoint is not None  # fit saves at its last step
+    return TTSTrainResult(checkpoint=checkpoint, final=final)
+
+
+def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0,
+                  world_size: int = 1) -> tuple[TTSTask, TTSBatches]:
+    """The task (model, LoRA, trainable rows) and this rank's batches, before training."""
+    data = Path(data)
     dataset = PackedDataset(data)
     model, meta, tokenizer = _initial_model(config, dataset)
-    new_speakers = [s for s in sorted(dataset.metadata.get("speakers", {}))
+    new_speakers = [s for s in sorted(dataset.metadata.get("speakers", []))
                     if s not in meta.layout.speakers] if config.data.speaker_token_rate else []
     if new_speakers:
         first_new = meta.layout.vocab_size
@@ -58,11 +73,10 @@ def train_tts(data: Path, out: Path, config: TTSTrainConfig,
         if first is not None:
             train_rows(model, first)
             meta.trained_rows = first
-    place = distributed.setup(config.trainer.device)
     loader = PackedLoader(dataset, max_tokens=config.data.max_tokens,
                           max_sentences=config.data.max_sentences,
                           bucket_size=config.data.bucket_size, seed=config.trainer.seed,
-                          rank=place.rank, world_size=place.world_size)
+                          rank=rank, world_size=world_size)
     cache: dict[tuple[str, str], list[int]] = {}
 
     def encode_text(text: str, language: str) -> list[int]:
@@ -73,18 +87,11 @@ def train_tts(data: Path, out: Path, config: TTSTrainConfig,
 
     batches = TTSBatches(loader, meta.layout, encode_text, config.data.speaker_token_rate,
                          seed=config.trainer.seed)
-    if place.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "train_config.yaml", dump_yaml(config))
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        log.info("TTS training: %s of %s parameters trainable, %d records of %s",
-                 f"{trainable:,}", f"{sum(p.numel() for p in model.parameters()):,}",
-                 len(dataset), data)
-    final = fit(TTSTask(model, meta, tokenizer), batches, config.trainer, out,
-                show_progress=show_progress)
-    checkpoint = latest_checkpoint(out)
-    assert checkpoint is not None  # fit saves at its last step
-    return TTSTrainResult(checkpoint=checkpoint, final=final)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info("TTS training: %s of %s parameters trainable, %d records of %s",
+             f"{trainable:,}", f"{sum(p.numel() for p in model.parameters()):,}",
+             len(dataset), data)
+    return TTSTask(model, meta, tokenizer), batches
 
 
 def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):

@@ -1,0 +1,146 @@
+"""VoxTTS training mechanics: exact resume, DDP equal to one process, and the CLI verbs."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from tests.conftest import SENTENCES
+from voxtune.cli import main
+from voxtune.config import load_config
+from voxtune.train.logs import read_run_log
+from voxtune.train.loop import fit
+from voxtune.tts.config import TTSTrainConfig
+from voxtune.tts.task import TTSTask
+from voxtune.tts.train import build_tts_run, train_tts
+from voxtune.weights import read_weights
+
+
+def tiny(*overrides: str) -> TTSTrainConfig:
+    return load_config(TTSTrainConfig, "tts-tiny", list(overrides))
+
+
+def _curve(run):
+    return [{k: v for k, v in row.items() if k.startswith(("train/", "lr"))}
+            for row in read_run_log(run)]
+
+
+def test_a_killed_run_resumes_with_the_same_loss_curve(tts_corpus, tmp_path, monkeypatch):
+    config = tiny("trainer.max_steps=12", "trainer.save_every=4", "trainer.log_every=2")
+    straight = train_tts(tts_corpus / "packed", tmp_path / "straight", config,
+                         show_progress=False)
+    step_once = TTSTask.training_step
+
+    def killed_at_8(self, modules, batch, step):
+        if step == 7:
+            raise KeyboardInterrupt
+        return step_once(self, modules, batch, step)
+
+    monkeypatch.setattr(TTSTask, "training_step", killed_at_8)
+    with pytest.raises(KeyboardInterrupt):
+        train_tts(tts_corpus / "packed", tmp_path / "resumed", config, show_progress=False)
+    monkeypatch.setattr(TTSTask, "training_step", step_once)
+    resumed = train_tts(tts_corpus / "packed", tmp_path / "resumed", config,
+                        show_progress=False)
+    assert _curve(tmp_path / "resumed") == _curve(tmp_path / "straight")
+    ours = read_weights(resumed.checkpoint / "model.safetensors")
+    reference = read_weights(straight.checkpoint / "model.safetensors")
+    assert all(torch.equal(ours[k], reference[k]) for k in reference)
+
+
+DDP_SCRIPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from voxtune.config import load_config
+    from voxtune.tts.config import TTSTrainConfig
+    from voxtune.tts.train import train_tts
+
+    config = load_config(TTSTrainConfig, "tts-tiny", sys.argv[3:])
+    train_tts(Path(sys.argv[1]), Path(sys.argv[2]), config, show_progress=False)
+""")
+
+
+def _epochs(batches):
+    while True:
+        yield from batches
+
+
+class Interleaved:
+    """Rank 0's batch, then rank 1's, for each step: what two DDP ranks see together."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def __iter__(self):
+        first, second = _epochs(self.first), _epochs(self.second)
+        while True:
+            yield next(first)
+            yield next(second)
+
+    def state_dict(self):
+        return {"first": self.first.state_dict(), "second": self.second.state_dict()}
+
+    def load_state_dict(self, state):
+        self.first.load_state_dict(state["first"])
+        self.second.load_state_dict(state["second"])
+
+
+def test_two_gloo_processes_train_what_one_process_trains(tts_corpus, tmp_path):
+    overrides = ["trainer.max_steps=4", "trainer.save_every=4", "data.max_tokens=600"]
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                    str(script), str(tts_corpus / "packed"), str(tmp_path / "ddp"),
+                    *overrides], check=True, capture_output=True, timeout=300)
+    config = tiny(*overrides, "trainer.grad_accum=2")
+    task, rank0 = build_tts_run(tts_corpus / "packed", config, rank=0, world_size=2)
+    _, rank1 = build_tts_run(tts_corpus / "packed", config, rank=1, world_size=2)
+    initial = {k: v.clone() for k, v in task.model.lm.state_dict().items()}
+    fit(task, Interleaved(rank0, rank1), config.trainer, tmp_path / "one", show_progress=False)
+    ddp = read_weights(tmp_path / "ddp" / "step_000000004" / "model.safetensors")
+    one = read_weights(tmp_path / "one" / "step_000000004" / "model.safetensors")
+    assert ddp.keys() == one.keys()
+    for name in ddp:
+        assert torch.allclose(ddp[name], one[name], atol=2e-5), name
+    assert not torch.allclose(initial["model.norm.weight"], one["model.norm.weight"])
+
+
+def test_cli_trains_merges_and_synthesizes(tts_corpus, tmp_path, capsys):
+    packed, codec = str(tts_corpus / "packed"), str(tts_corpus / "codec")
+    assert main(["-q", "train", "tts", "tts-tiny", packed, str(tmp_path / "base"),
+                 "trainer.max_steps=4"]) == 0
+    assert "model: " in capsys.readouterr().out
+    base = tmp_path / "base" / "step_000000004"
+    assert main(["-q", "train", "tts", "tts-lora", packed, str(tmp_path / "lora"),
+                 f"backbone.pretrained={base}", "trainer.max_steps=2", "trainer.device=cpu"]) == 0
+    assert main(["merge", "--lora", str(tmp_path / "lora" / "step_000000002"),
+                 "--output", str(tmp_path / "merged")]) == 0
+    assert "merged model:" in capsys.readouterr().out
+    out = tmp_path / "speech.mp3"
+    assert main(["synthesize", "--model", str(tmp_path / "merged"), "--text", SENTENCES[0],
+                 "--speaker", "anna", "--codec", codec, "--out", str(out), "--speed", "1.25",
+                 "--max-frames", "60", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "real-time factor" in printed and out.is_file()
+    audio, rate = sf.read(out)
+    assert rate == 16000 and len(audio) > 0
+    assert main(["synthesize", "--model", str(tmp_path / "merged"), "--text", "Hi.",
+                 "--speaker", "anna", "--codec", codec, "--out", str(tmp_path / "x.ogg"),
+                 "--split", "cut9"]) == 2
+    assert "cut9" in capsys.readouterr().err
+
+
+def test_speed_changes_duration_not_pitch():
+    from voxtune.audio.tempo import change_speed
+
+    rate = 16000
+    t = np.arange(rate * 2) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    faster = change_speed(tone, rate, 1.25)
+    assert len(faster) / len(tone) == pytest.approx(1 / 1.25, rel=0.02)
+    spectrum = np.abs(np.fft.rfft(faster[:rate]))
+    assert np.argmax(spectrum) * rate / rate == pytest.approx(220, abs=3)
