@@ -166,26 +166,36 @@ def bench_generate(args, size: dict) -> list[dict]:
     grid = np.full((args.prompt, layout.num_codebooks), -1)
     grid[:, 0] = np.random.randint(0, size["text_vocab"], args.prompt)
     grid[-1, 0] = layout.audio_start
-    sampling = SamplingConfig(max_frames=args.frames, min_frames=args.frames, seed=0)
-    generate(model, [grid], SamplingConfig(max_frames=8, min_frames=8))
-    torch.cuda.synchronize()
-    started = time.perf_counter()
-    first = generate(model, [grid], SamplingConfig(max_frames=1, min_frames=1))
-    torch.cuda.synchronize()
-    first_s = time.perf_counter() - started
-    started = time.perf_counter()
-    codes = generate(model, [grid], sampling)[0]
-    torch.cuda.synchronize()
-    wall = time.perf_counter() - started
-    assert first[0].shape[0] == layout.num_codebooks
-    results.append(_generate_row("voxtune generate", codes.shape[1] + layout.num_codebooks,
-                                 wall, first_s))
+    one_frame = SamplingConfig(max_frames=1, min_frames=1, seed=0)
+    fixed = SamplingConfig(max_frames=args.frames, min_frames=args.frames, seed=0)
+    pieces = [grid[i:] for i in (0, 8, 16, 24)]  # four prompts of different lengths
+    for compiled in (False, True):
+        for warm in (one_frame, fixed, fixed):  # compile (once per cache size) and warm up
+            generate(model, [grid], warm, compile=compiled)
+        generate(model, pieces, fixed, compile=compiled)
+        first_s = _wall(generate, model, [grid], one_frame, compile=compiled)
+        wall = _wall(generate, model, [grid], fixed, compile=compiled)
+        name = "voxtune generate" + (" (static cache, compiled)" if compiled else "")
+        results.append(_generate_row(name, args.frames + layout.num_codebooks, wall, first_s))
+        wall = _wall(generate, model, pieces, fixed, compile=compiled)
+        row = _generate_row(name + ", 4 pieces in one batch", 4 * args.frames, wall, None)
+        row["steps_per_s"] = round((args.frames + layout.num_codebooks) / wall, 1)
+        results.append(row)
     return results
 
 
-def _generate_row(name: str, steps: int, wall: float, first_s: float | None) -> dict:
-    row = {"model": name, "steps_per_s": round(steps / wall, 1),
-           "real_time_factor": round(wall / (steps / CODEC["frame_rate"]), 4)}
+def _wall(call, *args, **kwargs) -> float:
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    call(*args, **kwargs)
+    torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def _generate_row(name: str, frames: int, wall: float, first_s: float | None) -> dict:
+    """Steps per second and real-time factor: wall time over the audio's duration."""
+    row = {"model": name, "steps_per_s": round(frames / wall, 1),
+           "real_time_factor": round(wall / (frames / CODEC["frame_rate"]), 4)}
     if first_s is not None:
         row["first_frame_s"] = round(first_s, 4)
     return row

@@ -27,3 +27,22 @@ def test_codec_trains_in_bf16_on_the_gpu_and_encodes_there(seed, tmp_path):
     assert frames.tolist() == [25, 19, 1]
     cpu = load_codec(str(result.checkpoint)).encode(wavs.cpu(), torch.tensor([16000] * 3))[0]
     assert (codes.cpu() == cpu).float().mean() > 0.99  # float rounding may flip a rare code
+
+
+def test_compiled_static_cache_decoding_matches_eager_on_the_gpu():
+    from voxtune.tts.config import BackboneConfig
+    from voxtune.tts.generate import SamplingConfig, generate
+    from voxtune.tts.layout import TokenLayout
+    from voxtune.tts.model import VoxTTS, build_lm
+
+    torch.manual_seed(0)
+    layout = TokenLayout(text_vocab=50, num_codebooks=3, codebook_size=20)
+    backbone = BackboneConfig(hidden_size=64, layers=2, heads=4, kv_heads=2,
+                              intermediate_size=128)
+    model = VoxTTS(build_lm(backbone, layout.vocab_size), layout).cuda().eval()
+    prompt = np.full((6, 3), -1)
+    prompt[:, 0] = [1, 2, 3, 4, 5, layout.audio_start]
+    greedy = SamplingConfig(temperature=0, max_frames=40, min_frames=40)
+    eager = generate(model, [prompt, prompt], greedy)
+    compiled = generate(model, [prompt, prompt], greedy, compile=True)
+    assert all(np.mean(a == b) > 0.95 for a, b in zip(eager, compiled, strict=True))

@@ -132,3 +132,20 @@ def test_a_model_refuses_tokens_of_another_codec(base, tts_corpus, tmp_path):
     config = tiny(f"backbone.pretrained={base.checkpoint}", "trainer.max_steps=2")
     with pytest.raises(InputError, match="packed with codec voxcodec:"):
         train_tts(other / "packed", tmp_path / "run", config, show_progress=False)
+
+
+def test_static_cache_decoding_equals_dynamic_cache_decoding(base, monkeypatch):
+    """The compiled path's static cache and full-length mask, run eagerly on the CPU."""
+    model, meta, _ = load_tts(base.checkpoint)
+    k = meta.layout.num_codebooks
+    long_prompt = np.full((7, k), -1)
+    long_prompt[:, 0] = [meta.layout.speaker_id("anna"), 5, 6, 7, 8, 9,
+                         meta.layout.audio_start]
+    short_prompt = long_prompt[3:]
+    greedy = SamplingConfig(temperature=0, max_frames=30)
+    dynamic = generate(model, [long_prompt, short_prompt], greedy)
+    monkeypatch.setattr(torch, "compile", lambda step, **_: step)
+    static = generate(model, [long_prompt, short_prompt], greedy, compile=True)
+    again = generate(model, [long_prompt, short_prompt], greedy, compile=True)  # cache reused
+    for a, b, c in zip(dynamic, static, again, strict=True):
+        assert np.array_equal(a, b) and np.array_equal(b, c)
