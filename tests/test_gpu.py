@@ -46,3 +46,18 @@ def test_compiled_static_cache_decoding_matches_eager_on_the_gpu():
     eager = generate(model, [prompt, prompt], greedy)
     compiled = generate(model, [prompt, prompt], greedy, compile=True)
     assert all(np.mean(a == b) > 0.95 for a, b in zip(eager, compiled, strict=True))
+
+
+def test_compiled_tts_training_follows_the_eager_loss_curve(tts_corpus, tmp_path):
+    from voxtune.tts.config import TTSTrainConfig
+    from voxtune.tts.train import train_tts
+
+    losses = {}
+    for compiled in ("false", "true"):
+        config = load_config(TTSTrainConfig, "tts-tiny", [
+            "trainer.device=cuda", "trainer.max_steps=10", "trainer.log_every=5",
+            f"trainer.compile={compiled}"])
+        train_tts(tts_corpus / "packed", tmp_path / compiled, config, show_progress=False)
+        losses[compiled] = [row["train/loss"] for row in read_run_log(tmp_path / compiled)
+                            if "train/loss" in row]
+    assert np.allclose(losses["false"], losses["true"], rtol=1e-3)

@@ -48,6 +48,8 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
     for module in task.modules.values():
         module.to(place.device)
     modules = {name: distributed.wrap(m, place) for name, m in task.modules.items()}
+    if config.compile:
+        modules = {name: torch.compile(m) for name, m in modules.items()}
     params = {name: [p for p in m.parameters() if p.requires_grad]
               for name, m in task.modules.items()}
     optimizers = {name: _adamw(ps, config.optim, place.device) for name, ps in params.items()}
