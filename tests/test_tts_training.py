@@ -97,8 +97,8 @@ def test_two_gloo_processes_train_what_one_process_trains(tts_corpus, tmp_path):
                     str(script), str(tts_corpus / "packed"), str(tmp_path / "ddp"),
                     *overrides], check=True, capture_output=True, timeout=300)
     config = tiny(*overrides, "trainer.grad_accum=2")
-    task, rank0 = build_tts_run(tts_corpus / "packed", config, rank=0, world_size=2)
-    _, rank1 = build_tts_run(tts_corpus / "packed", config, rank=1, world_size=2)
+    task, rank0, _ = build_tts_run(tts_corpus / "packed", config, rank=0, world_size=2)
+    _, rank1, _ = build_tts_run(tts_corpus / "packed", config, rank=1, world_size=2)
     initial = {k: v.clone() for k, v in task.model.lm.state_dict().items()}
     fit(task, Interleaved(rank0, rank1), config.trainer, tmp_path / "one", show_progress=False)
     ddp = read_weights(tmp_path / "ddp" / "step_000000004" / "model.safetensors")
@@ -144,3 +144,50 @@ def test_speed_changes_duration_not_pitch():
     assert len(faster) / len(tone) == pytest.approx(1 / 1.25, rel=0.02)
     spectrum = np.abs(np.fft.rfft(faster[:rate]))
     assert np.argmax(spectrum) * rate / rate == pytest.approx(220, abs=3)
+
+
+def test_held_out_records_are_validated_and_never_trained_on(tts_corpus, tmp_path):
+    config = tiny("trainer.max_steps=6", "trainer.val_every=3", "data.val_records=1",
+                  "trainer.log_every=3")
+    task, batches, val = build_tts_run(tts_corpus / "packed", config)
+    trained = {sample.speaker for batch in batches.loader for sample in batch}
+    assert trained == {"anna"} and val  # records are per speaker: ben's is held out
+    fit(task, batches, config.trainer, tmp_path / "run", val=val, show_progress=False)
+    rows = [row for row in read_run_log(tmp_path / "run") if "val/loss" in row]
+    assert [row["step"] for row in rows] == [3, 6]
+    assert all(np.isfinite(row["val/loss"]) and 0 <= row["val/accuracy"] <= 1 for row in rows)
+    with pytest.raises(Exception, match="val_records=5"):
+        build_tts_run(tts_corpus / "packed", tiny("data.val_records=5"))
+
+
+def test_lora_on_a_pretrained_text_llm_with_its_own_tokenizer(tts_corpus, tmp_path):
+    """A Qwen3 text LLM in a local folder: backbone tokens, new codec rows, LoRA, merge."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
+
+    from voxtune.tts.checkpoint import load_tts
+    from voxtune.tts.merge import merge
+
+    words = sorted({w.strip(".,").lower() for s in SENTENCES for w in s.split()})
+    vocab = {"[UNK]": 0, **{w: i + 1 for i, w in enumerate(words)}}
+    raw = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    llm = tmp_path / "llm"
+    PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]").save_pretrained(llm)
+    torch.manual_seed(0)
+    Qwen3ForCausalLM(Qwen3Config(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                                 num_hidden_layers=2, num_attention_heads=2,
+                                 num_key_value_heads=1, head_dim=16,
+                                 tie_word_embeddings=True)).save_pretrained(llm)
+    config = tiny(f"backbone.pretrained={llm}", "backbone.text_tokens=backbone",
+                  "lora.enabled=true", "trainer.max_steps=8", "trainer.optim.lr=0.01")
+    result = train_tts(tts_corpus / "packed", tmp_path / "run", config, show_progress=False)
+    assert (result.checkpoint / "token_rows.safetensors").is_file()
+    model, meta, tokenizer = load_tts(result.checkpoint)
+    assert meta.base == str(llm.resolve()) and meta.layout.text_vocab == len(vocab)
+    assert tokenizer.encode("the quick brown fox", "en") == [vocab[w] for w in
+                                                            "the quick brown fox".split()]
+    merged, _, _ = load_tts(merge(result.checkpoint, tmp_path / "merged"))
+    grid = torch.from_numpy(meta.layout.audio_ids(np.zeros((5, 2), dtype=np.int64)))[None]
+    with torch.no_grad():
+        assert torch.allclose(merged(grid), model(grid), atol=1e-4)

@@ -94,9 +94,12 @@ def load_tts(folder: str | Path, attention: str = "sdpa", base_override: str | N
         if not meta.base:
             raise InputError(f"{folder}: a LoRA adapter without a base model in {META_FILE}; "
                              "name the base with --base")
-        base, _, _ = load_tts(meta.base, attention)
-        grow_vocabulary(base.lm, meta.layout.vocab_size)
-        lm = PeftModel.from_pretrained(base.lm, str(folder))
+        if is_tts_folder(meta.base):
+            base_lm = load_tts(meta.base, attention)[0].lm
+        else:  # a text LLM: its codec and speaker rows come from ROWS_FILE below
+            base_lm = load_lm(meta.base, attention)
+        grow_vocabulary(base_lm, meta.layout.vocab_size)
+        lm = PeftModel.from_pretrained(base_lm, str(folder))
     else:
         lm = load_lm(str(folder), attention)
     model = VoxTTS(lm, meta.layout)

@@ -54,6 +54,8 @@ class TTSDataConfig:
 
     `speaker_token_rate` is the share of samples that start with the speaker's own token
     (`--speaker NAME` at synthesis); the others must clone the voice from their prompt.
+    The last `val_records` records are held out of training and scored every
+    `trainer.val_every` steps.
     """
 
     max_tokens: int = 8192

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from voxtune.config import dump_yaml
@@ -42,19 +43,20 @@ def train_tts(data: Path, out: Path, config: TTSTrainConfig,
     """
     out = Path(out)
     place = distributed.setup(config.trainer.device)
-    task, batches = build_tts_run(data, config, place.rank, place.world_size)
+    task, batches, val = build_tts_run(data, config, place.rank, place.world_size)
     if place.is_main:
         out.mkdir(parents=True, exist_ok=True)
         write_text(out / "train_config.yaml", dump_yaml(config))
-    final = fit(task, batches, config.trainer, out, show_progress=show_progress)
+    final = fit(task, batches, config.trainer, out, val=val, show_progress=show_progress)
     checkpoint = latest_checkpoint(out)
     assert checkpoint is not None  # fit saves at its last step
     return TTSTrainResult(checkpoint=checkpoint, final=final)
 
 
-def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0,
-                  world_size: int = 1) -> tuple[TTSTask, TTSBatches]:
-    """The task (model, LoRA, trainable rows) and this rank's batches, before training."""
+def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0, world_size: int = 1
+                  ) -> tuple[TTSTask, TTSBatches, list[dict]]:
+    """The task (model, LoRA, trainable rows), this rank's training batches, and its
+    validation batches (from the last `data.val_records` records, held out of training)."""
     data = Path(data)
     dataset = PackedDataset(data)
     model, meta, tokenizer = _initial_model(config, dataset)
@@ -73,10 +75,15 @@ def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0,
         if first is not None:
             train_rows(model, first)
             meta.trained_rows = first
-    loader = PackedLoader(dataset, max_tokens=config.data.max_tokens,
-                          max_sentences=config.data.max_sentences,
-                          bucket_size=config.data.bucket_size, seed=config.trainer.seed,
-                          rank=rank, world_size=world_size)
+    if config.data.val_records >= len(dataset):
+        raise ConfigError(f"data.val_records={config.data.val_records}, but {data} has only "
+                          f"{len(dataset)} record(s); pack with fewer sentences per record or "
+                          "set data.val_records=0")
+    split = len(dataset) - max(config.data.val_records, 0)
+    loader_args = dict(max_tokens=config.data.max_tokens, max_sentences=config.data.max_sentences,
+                       bucket_size=config.data.bucket_size, seed=config.trainer.seed, rank=rank,
+                       world_size=world_size)
+    loader = PackedLoader(dataset, records=np.arange(split), **loader_args)
     cache: dict[tuple[str, str], list[int]] = {}
 
     def encode_text(text: str, language: str) -> list[int]:
@@ -87,11 +94,15 @@ def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0,
 
     batches = TTSBatches(loader, meta.layout, encode_text, config.data.speaker_token_rate,
                          seed=config.trainer.seed)
+    val = list(TTSBatches(PackedLoader(dataset, records=np.arange(split, len(dataset)),
+                                       **loader_args),
+                          meta.layout, encode_text, config.data.speaker_token_rate,
+                          seed=config.trainer.seed)) if split < len(dataset) else []
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info("TTS training: %s of %s parameters trainable, %d records of %s",
              f"{trainable:,}", f"{sum(p.numel() for p in model.parameters()):,}",
              len(dataset), data)
-    return TTSTask(model, meta, tokenizer), batches
+    return TTSTask(model, meta, tokenizer), batches, val
 
 
 def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
@@ -131,4 +142,7 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
             log.info("the backbone has never seen codec tokens: training their rows too")
             config.lora.train_audio_embeddings = True
     meta = TTSMeta(layout=layout, codec=info, text_tokens=backbone.text_tokens)
+    if backbone.pretrained and config.lora.enabled:
+        local = Path(backbone.pretrained)
+        meta.base = str(local.resolve()) if local.is_dir() else backbone.pretrained
     return VoxTTS(lm, layout), meta, tokenizer

@@ -43,14 +43,19 @@ class Sample:
 
 
 class PackedLoader:
-    """Iterate over batches (lists of `Sample`) of one epoch at a time; see module docstring."""
+    """Iterate over batches (lists of `Sample`) of one epoch at a time; see module docstring.
+
+    `records` restricts the loader to those record numbers (a training or validation split).
+    """
 
     def __init__(self, dataset: PackedDataset, max_tokens: int = 8192, max_sentences: int = 4,
-                 bucket_size: int = 256, seed: int = 0, rank: int = 0, world_size: int = 1):
+                 bucket_size: int = 256, seed: int = 0, rank: int = 0, world_size: int = 1,
+                 records: np.ndarray | None = None):
         if not 0 <= rank < world_size:
             raise InputError(f"rank {rank} is outside world size {world_size}")
         self.dataset, self.max_tokens, self.max_sentences = dataset, max_tokens, max_sentences
         self.bucket_size, self.seed, self.rank, self.world = bucket_size, seed, rank, world_size
+        self.subset = np.arange(len(dataset)) if records is None else np.asarray(records)
         counts = np.asarray(dataset.records["sentences"], dtype=np.int64)
         self._first_sentence = np.concatenate([[0], np.cumsum(counts)[:-1]])
         self.epoch, self._done = 0, 0
@@ -68,7 +73,7 @@ class PackedLoader:
     def plan(self, epoch: int) -> list[list[tuple[int, int, int]]]:
         """The epoch's batches as (record, first sentence, count) triples; reads no shard."""
         rng = np.random.default_rng([self.seed, epoch])
-        order = rng.permutation(len(self.dataset))[self.rank::self.world]
+        order = self.subset[rng.permutation(len(self.subset))][self.rank::self.world]
         specs, lengths = [], []
         frames = self.dataset.sentences["frames"]
         for record in order:
