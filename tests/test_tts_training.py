@@ -14,6 +14,7 @@ from voxtune.cli import main
 from voxtune.config import load_config
 from voxtune.train.logs import read_run_log
 from voxtune.train.loop import fit
+from voxtune.tts.checkpoint import load_tts
 from voxtune.tts.config import TTSTrainConfig
 from voxtune.tts.task import TTSTask
 from voxtune.tts.train import build_tts_run, train_tts
@@ -191,3 +192,38 @@ def test_lora_on_a_pretrained_text_llm_with_its_own_tokenizer(tts_corpus, tmp_pa
     grid = torch.from_numpy(meta.layout.audio_ids(np.zeros((5, 2), dtype=np.int64)))[None]
     with torch.no_grad():
         assert torch.allclose(merged(grid), model(grid), atol=1e-4)
+
+
+def _torchrun(script, *args):
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                    str(script), *map(str, args)], check=True, capture_output=True, timeout=300)
+
+
+def test_fsdp_shards_train_like_ddp_and_resume_from_their_sharded_state(tts_corpus, tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(DDP_SCRIPT)
+    common = ["trainer.save_every=2", "data.max_tokens=600"]
+    _torchrun(script, tts_corpus / "packed", tmp_path / "ddp", "trainer.max_steps=4", *common)
+    _torchrun(script, tts_corpus / "packed", tmp_path / "fsdp", "trainer.max_steps=4",
+              "trainer.strategy=fsdp", *common)
+    ddp = read_weights(tmp_path / "ddp" / "step_000000004" / "model.safetensors")
+    fsdp = read_weights(tmp_path / "fsdp" / "step_000000004" / "model.safetensors")
+    for name in ddp:
+        assert torch.allclose(ddp[name], fsdp[name], atol=1e-6), name
+    assert (tmp_path / "fsdp" / "step_000000004" / "dcp").is_dir()
+    _torchrun(script, tts_corpus / "packed", tmp_path / "fsdp", "trainer.max_steps=6",
+              "trainer.strategy=fsdp", *common)
+    steps = [row["step"] for row in read_run_log(tmp_path / "fsdp") if "train/loss" in row]
+    assert steps == sorted(set(steps)) and steps[-1] == 6
+    model, _, _ = load_tts(tmp_path / "fsdp" / "step_000000006")
+    assert model.layout.speakers == ["anna", "ben"]
+
+
+def test_fsdp_refuses_tasks_of_several_modules(seed, tmp_path):
+    from voxtune.codec.voxcodec import CodecTrainConfig
+    from voxtune.codec.voxcodec.train import train_codec
+    from voxtune.errors import ConfigError
+
+    config = load_config(CodecTrainConfig, "codec-tiny", ["trainer.strategy=fsdp"])
+    with pytest.raises(ConfigError, match="strategy=fsdp trains one module"):
+        train_codec(seed, tmp_path / "run", config, show_progress=False)

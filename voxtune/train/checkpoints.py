@@ -10,7 +10,6 @@ and renamed when complete, so a killed run never leaves a checkpoint that looks 
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from voxtune.files import PARTIAL_MARK
@@ -49,22 +48,18 @@ def remove_partial_checkpoints(out: Path) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-def write_checkpoint(out: Path, step: int, fill: Callable[[Path], None], keep_last: int) -> Path:
-    """Create `out/step_…` by calling `fill(folder)` on a temporary folder, then prune.
-
-    `keep_last` ≤ 0 keeps every checkpoint.
-    """
+def begin_checkpoint(out: Path, step: int) -> Path:
+    """A new hidden temporary folder for the checkpoint of `step` (several ranks may write)."""
     out.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{step_name(step)}.", suffix=PARTIAL_MARK, dir=out))
+
+
+def commit_checkpoint(out: Path, step: int, tmp: Path, keep_last: int) -> Path:
+    """Give the finished temporary folder its step name, then keep only the last K."""
     final = out / step_name(step)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=PARTIAL_MARK, dir=out))
-    try:
-        fill(tmp)
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    if final.exists():
+        shutil.rmtree(final)
+    tmp.rename(final)
     if keep_last > 0:
         for _, old in list_checkpoints(out)[:-keep_last]:
             shutil.rmtree(old, ignore_errors=True)

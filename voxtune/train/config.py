@@ -50,3 +50,4 @@ class TrainerConfig:
     keep_last: int = 3
     resume: bool = True
     compile: bool = False  # torch.compile each module's forward (fuses kernels; slow start)
+    strategy: Literal["ddp", "fsdp"] = "ddp"  # under torchrun: replicate, or shard (FSDP)

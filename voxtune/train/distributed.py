@@ -59,10 +59,15 @@ def setup(device: str) -> Placement:
     return Placement(rank=rank, world_size=world, device=resolved)
 
 
-def wrap(module: nn.Module, placement: Placement) -> nn.Module:
-    """DDP around a module with trainable parameters; the module itself otherwise."""
+def wrap(module: nn.Module, placement: Placement, strategy: str = "ddp") -> nn.Module:
+    """DDP around a module with trainable parameters, or FSDP shards of it (in place); the
+    module itself without torchrun or trainable parameters."""
     if not placement.distributed or not any(p.requires_grad for p in module.parameters()):
         return module
+    if strategy == "fsdp":
+        from voxtune.train.sharded import shard
+
+        return shard(module)
     ids = [placement.device.index] if placement.device.type == "cuda" else None
     return DistributedDataParallel(module, device_ids=ids)
 
@@ -85,6 +90,15 @@ def mean_across_ranks(values: dict[str, float], placement: Placement) -> dict[st
                           device=placement.device)
     dist.all_reduce(tensor)
     return {k: float(v) / placement.world_size for k, v in zip(keys, tensor.tolist(), strict=True)}
+
+
+def broadcast(obj: Any, placement: Placement) -> Any:
+    """Rank 0's `obj` on every rank."""
+    if not placement.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def barrier(placement: Placement) -> None:

@@ -10,6 +10,7 @@ continue exactly; `fit` resumes from the latest one in `out` on its own.
 import contextlib
 import math
 import random
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,17 +20,19 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from voxtune.errors import InputError
+from voxtune.errors import ConfigError, InputError
 from voxtune.train import distributed
 from voxtune.train.checkpoints import (
     TRAINER_STATE,
+    begin_checkpoint,
+    commit_checkpoint,
     latest_checkpoint,
     remove_partial_checkpoints,
-    write_checkpoint,
 )
 from voxtune.train.config import OptimConfig, TrainerConfig
 from voxtune.train.distributed import Placement
 from voxtune.train.logs import RunLog
+from voxtune.train.sharded import full_states, load_sharded, save_sharded
 from voxtune.train.task import Batches, TrainingTask
 
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -43,11 +46,15 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
     """
     out = Path(out)
     place = distributed.setup(config.device)
+    if config.strategy == "fsdp" and len(task.modules) > 1:
+        raise ConfigError(f"trainer.strategy=fsdp trains one module; this task has "
+                          f"{len(task.modules)} ({', '.join(task.modules)}); use ddp")
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     for module in task.modules.values():
         module.to(place.device)
-    modules = {name: distributed.wrap(m, place) for name, m in task.modules.items()}
+    modules = {name: distributed.wrap(m, place, config.strategy)
+               for name, m in task.modules.items()}
     if config.compile:
         modules = {name: torch.compile(m) for name, m in modules.items()}
     params = {name: [p for p in m.parameters() if p.requires_grad]
@@ -60,7 +67,7 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
     distributed.barrier(place)
     resume_from = latest_checkpoint(out) if config.resume else None
     if resume_from is not None:
-        step = _restore(resume_from, task, optimizers, scaler, train, place)
+        step = _restore(resume_from, task, optimizers, scaler, train, place, config)
     log = RunLog(out, step) if place.is_main else None
     batches = _forever(train)
     last: dict[str, float] = {}
@@ -82,7 +89,10 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
                 names = list(losses)
                 for i, name in enumerate(names):
                     scaled = scaler.scale(losses[name] / config.grad_accum)
-                    scaled.backward(inputs=params[name], retain_graph=i < len(names) - 1)
+                    if len(params) == 1:  # FSDP's sharded parameters are not graph inputs
+                        scaled.backward()
+                    else:
+                        scaled.backward(inputs=params[name], retain_graph=i < len(names) - 1)
                 active.update(names)
                 window.add(scalars, task.batch_size(batch))
             norms = _step(optimizers, params, active, scaler, config.optim.grad_clip)
@@ -97,7 +107,7 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
                 if log:
                     log.scalars(step, measured)
             if step % config.save_every == 0 or step == config.max_steps:
-                _save(out, step, task, optimizers, scaler, train, place, config.keep_last)
+                _save(out, step, task, optimizers, scaler, train, place, config)
             bar.update(1)
     finally:
         bar.close()
@@ -187,7 +197,8 @@ def _step(optimizers: dict[str, torch.optim.Optimizer], params: dict[str, list[n
     for name in active:
         scaler.unscale_(optimizers[name])
         max_norm = clip if clip > 0 else float("inf")
-        norms[name] = float(torch.nn.utils.clip_grad_norm_(params[name], max_norm))
+        norm = torch.nn.utils.clip_grad_norm_(params[name], max_norm)
+        norms[name] = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
         scaler.step(optimizers[name])
     scaler.update()
     for optimizer in optimizers.values():
@@ -245,30 +256,51 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def _save(out: Path, step: int, task: TrainingTask, optimizers: dict[str, torch.optim.Optimizer],
-          scaler: torch.amp.GradScaler, train: Batches, place: Placement, keep_last: int) -> None:
+          scaler: torch.amp.GradScaler, train: Batches, place: Placement,
+          config: TrainerConfig) -> None:
     per_rank = distributed.gather({"data": train.state_dict(), "rng": _rng_state()}, place)
-    if place.is_main:
-        def fill(folder: Path) -> None:
-            task.save(folder)
-            torch.save({"step": step, "scaler": scaler.state_dict(), "ranks": per_rank,
-                        "optimizers": {k: o.state_dict() for k, o in optimizers.items()}},
-                       folder / TRAINER_STATE)
-        write_checkpoint(out, step, fill, keep_last)
+    sharded = _is_sharded(config, place)
+    states = full_states(dict(task.modules)) if sharded else None
+    tmp = distributed.broadcast(begin_checkpoint(out, step) if place.is_main else None, place)
+    try:
+        if sharded:
+            save_sharded(tmp, dict(task.modules), optimizers)
+        distributed.barrier(place)
+        if place.is_main:
+            task.save(tmp, states)
+            trainer_state = {"step": step, "scaler": scaler.state_dict(), "ranks": per_rank}
+            if not sharded:
+                trainer_state["optimizers"] = {k: o.state_dict() for k, o in optimizers.items()}
+            torch.save(trainer_state, tmp / TRAINER_STATE)
+            commit_checkpoint(out, step, tmp, config.keep_last)
+    except BaseException:
+        if place.is_main:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
     distributed.barrier(place)
 
 
+def _is_sharded(config: TrainerConfig, place: Placement) -> bool:
+    return config.strategy == "fsdp" and place.distributed
+
+
 def _restore(folder: Path, task: TrainingTask, optimizers: dict[str, torch.optim.Optimizer],
-             scaler: torch.amp.GradScaler, train: Batches, place: Placement) -> int:
+             scaler: torch.amp.GradScaler, train: Batches, place: Placement,
+             config: TrainerConfig) -> int:
     state = torch.load(folder / TRAINER_STATE, map_location="cpu", weights_only=True)
     if len(state["ranks"]) != place.world_size:
         raise InputError(f"{folder}: saved by {len(state['ranks'])} processes, resumed by "
-                           f"{place.world_size}; resume with the same number of processes")
-    task.load(folder)
-    for name, optimizer in optimizers.items():
-        optimizer.load_state_dict(state["optimizers"][name])
+                         f"{place.world_size}; resume with the same number of processes")
+    if _is_sharded(config, place):
+        load_sharded(folder, dict(task.modules), optimizers)
+    else:
+        task.load(folder)
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
     scaler.load_state_dict(state["scaler"])
     mine = state["ranks"][place.rank]
     train.load_state_dict(mine["data"])
     _set_rng_state(mine["rng"])
-    tqdm.write(f"resuming from {folder} (step {state['step']})")
+    if place.is_main:
+        tqdm.write(f"resuming from {folder} (step {state['step']})")
     return int(state["step"])

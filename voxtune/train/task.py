@@ -57,8 +57,12 @@ class TrainingTask(Protocol):
         """The batch on `device`."""
         ...
 
-    def save(self, folder: Path) -> None:
-        """Write the model weights and config into a checkpoint folder, loadable alone."""
+    def save(self, folder: Path, states: dict[str, dict[str, torch.Tensor]] | None = None
+             ) -> None:
+        """Write the model weights and config into a checkpoint folder, loadable alone.
+
+        `states` (module name → complete state dict) is given when the modules are sharded
+        (FSDP) and their own `state_dict()` holds only this rank's shards."""
         ...
 
     def load(self, folder: Path) -> None:

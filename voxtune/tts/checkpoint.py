@@ -67,12 +67,20 @@ def read_meta(folder: Path) -> TTSMeta:
                          f"{folder} a voxtune TTS checkpoint?") from exc
 
 
-def save_tts(model: VoxTTS, folder: Path, meta: TTSMeta, tokenizer) -> None:
-    """Write the model (full weights, or the LoRA adapter and trained rows) into `folder`."""
+def save_tts(model: VoxTTS, folder: Path, meta: TTSMeta, tokenizer,
+             state: dict[str, torch.Tensor] | None = None) -> None:
+    """Write the model (full weights, or the LoRA adapter and trained rows) into `folder`.
+
+    `state` is the VoxTTS module's complete state dict when its own holds shards (FSDP)."""
     folder.mkdir(parents=True, exist_ok=True)
-    model.lm.save_pretrained(str(folder), safe_serialization=True)
+    lm_state = None if state is None else {k.removeprefix("lm."): v for k, v in state.items()}
+    model.lm.save_pretrained(str(folder), safe_serialization=True, state_dict=lm_state)
     if meta.trained_rows is not None:
-        rows = model.lm.get_input_embeddings().weight[meta.trained_rows:]
+        table = model.lm.get_input_embeddings().weight
+        if lm_state is not None:
+            table = next(lm_state[name] for name, p in model.lm.named_parameters()
+                         if p is table)
+        rows = table[meta.trained_rows:]
         save_file({"rows": rows.detach().float().cpu().contiguous()}, str(folder / ROWS_FILE))
     tokenizer.save(folder)
     write_text(folder / META_FILE, yaml.safe_dump(to_dict(meta), sort_keys=False,

@@ -42,8 +42,10 @@ class TTSTask:
     def move_to(self, batch: dict, device: torch.device) -> dict:
         return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
-    def save(self, folder: Path) -> None:
-        save_tts(self.model, folder, self.meta, self.tokenizer)
+    def save(self, folder: Path, states: dict[str, dict[str, torch.Tensor]] | None = None
+             ) -> None:
+        save_tts(self.model, folder, self.meta, self.tokenizer,
+                 state=states["model"] if states else None)
 
     def load(self, folder: Path) -> None:
         if is_lora(self.model):

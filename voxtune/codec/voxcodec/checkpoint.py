@@ -40,12 +40,15 @@ def is_voxcodec_folder(path: str | Path) -> bool:
     return isinstance(data, dict) and data.get("kind") == KIND
 
 
-def save_codec(model: VoxCodecModel, folder: Path) -> None:
-    """Write `config.yaml` and `model.safetensors` (float32) into `folder`."""
+def save_codec(model: VoxCodecModel, folder: Path,
+               state: dict[str, torch.Tensor] | None = None) -> None:
+    """Write `config.yaml` and `model.safetensors` (float32) into `folder`; `state` replaces
+    the model's own state dict (the gathered weights of a sharded model)."""
     folder.mkdir(parents=True, exist_ok=True)
     config = {"kind": KIND, "model": to_dict(model.config)}
     write_text(folder / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
-    weights = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    state = model.state_dict() if state is None else state
+    weights = {k: v.detach().float().contiguous().cpu() for k, v in state.items()}
     save_file(weights, str(folder / WEIGHTS_FILE), metadata={"kind": KIND})
 
 

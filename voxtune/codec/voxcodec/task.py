@@ -81,9 +81,13 @@ class CodecTask:
     def move_to(self, batch: torch.Tensor, device: torch.device) -> torch.Tensor:
         return batch.to(device, non_blocking=True)
 
-    def save(self, folder: Path) -> None:
-        save_codec(self.codec, folder)
-        save_file(self.discriminator.state_dict(), str(folder / DISCRIMINATOR_FILE))
+    def save(self, folder: Path, states: dict[str, dict[str, torch.Tensor]] | None = None
+             ) -> None:
+        states = states or {}
+        save_codec(self.codec, folder, state=states.get("codec"))
+        discriminator = states.get("discriminator", self.discriminator.state_dict())
+        save_file({k: v.contiguous() for k, v in discriminator.items()},
+                  str(folder / DISCRIMINATOR_FILE))
 
     def load(self, folder: Path) -> None:
         self.codec.load_state_dict(read_weights(folder / WEIGHTS_FILE))
