@@ -1,0 +1,92 @@
+"""CLI verb `train`: codec and tts, through the shared trainer."""
+
+import argparse
+import os
+from pathlib import Path
+
+from voxtune.cli.common import OVERRIDES_HELP, print_rejects
+from voxtune.errors import VoxtuneError
+
+
+def add_train(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "train", help="train a model: codec or tts",
+        description="Train a model with voxtune's trainer: checkpoints OUT/step_000001000/, "
+        "TensorBoard logs in OUT/logs, OUT/train_log.jsonl, a progress bar; a run whose OUT "
+        "has checkpoints continues from the latest. Run under torchrun for several GPUs.")
+    kinds = p.add_subparsers(title="models", metavar="MODEL", dest="model")
+    codec = kinds.add_parser(
+        "codec", help="train VoxCodec, or fine-tune its decoder on one speaker",
+        description="Train VoxCodec (16 kHz, 25 token frames/s, residual FSQ) on a prepared "
+        "dataset. Presets: codec (GPU, from scratch), codec-tiny (CPU smoke run), "
+        "codec-finetune (decoder and vocoder on one speaker, encoder and quantizer fixed; "
+        "needs init_from=TRAINED_CODEC).")
+    _train_arguments(codec, "prepared dataset folder (or any layout)")
+    codec.set_defaults(run=_run_train_codec)
+    tts = kinds.add_parser(
+        "tts", help="train the text-to-speech LM: from scratch, full fine-tune or LoRA",
+        description="Train VoxTTS on a packed dataset. Presets: tts (GPU, from scratch), "
+        "tts-finetune (full fine-tune, fish-speech's text2semantic_finetune), tts-lora "
+        "(LoRA r_8_alpha_16), tts-tiny (CPU smoke run); start from a model with "
+        "backbone.pretrained=FOLDER_OR_HUB_ID.")
+    _train_arguments(tts, "packed dataset folder (voxtune pack)")
+    tts.set_defaults(run=_run_train_tts)
+
+
+def _train_arguments(p: argparse.ArgumentParser, data_help: str) -> None:
+    p.add_argument("config", help="YAML config file or shipped preset name")
+    p.add_argument("data", type=Path, nargs="?", help=data_help)
+    p.add_argument("out", type=Path, nargs="?", help="run folder for checkpoints and logs")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help=OVERRIDES_HELP)
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resulting config as YAML and exit")
+
+
+def _train_config(args: argparse.Namespace, cls: type):
+    """The config of a `train` verb, or None after printing it (--print-config)."""
+    from voxtune.config import dump_yaml, load_config
+
+    overrides = list(args.overrides)
+    for name in ("out", "data"):
+        value = getattr(args, name)
+        if value is not None and "=" in str(value):
+            overrides.insert(0, str(value))
+            setattr(args, name, None)
+    config = load_config(cls, args.config, overrides)
+    if args.print_config:
+        print(dump_yaml(config), end="")
+        return None
+    if args.data is None or args.out is None:
+        raise VoxtuneError(f"missing folders: voxtune train {args.model} CONFIG DATA OUT")
+    return config
+
+
+def _run_train_codec(args: argparse.Namespace) -> int:
+    from voxtune.codec.voxcodec.config import CodecTrainConfig
+    from voxtune.codec.voxcodec.train import train_codec
+
+    config = _train_config(args, CodecTrainConfig)
+    if config is None:
+        return 0
+    result = train_codec(args.data, args.out, config, show_progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
+        return 0
+    print_rejects(result.rejects, "set aside")
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items() if "mel" in k)
+    print(f"codec: {result.checkpoint}  ({shown})")
+    return 0
+
+
+def _run_train_tts(args: argparse.Namespace) -> int:
+    from voxtune.tts.config import TTSTrainConfig
+    from voxtune.tts.train import train_tts
+
+    config = _train_config(args, TTSTrainConfig)
+    if config is None:
+        return 0
+    result = train_tts(args.data, args.out, config, show_progress=not args.quiet)
+    if os.environ.get("RANK", "0") == "0":
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items()
+                          if k.endswith(("loss", "accuracy")))
+        print(f"model: {result.checkpoint}  ({shown})")
+    return 0
