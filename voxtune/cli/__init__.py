@@ -10,7 +10,7 @@ import logging
 import sys
 
 from voxtune import __version__
-from voxtune.cli import data_verbs, train_verbs, tts_verbs
+from voxtune.cli import data_verbs, eval_verbs, train_verbs, tts_verbs
 from voxtune.errors import VoxtuneError
 
 
@@ -56,4 +56,5 @@ def build_parser() -> argparse.ArgumentParser:
     train_verbs.add_train(verbs)
     tts_verbs.add_merge(verbs)
     tts_verbs.add_synthesize(verbs)
+    eval_verbs.add_eval(verbs)
     return parser

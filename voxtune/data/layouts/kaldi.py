@@ -43,8 +43,8 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
                          f"missing {', '.join(n for n in REQUIRED if not (folder / n).is_file())}")
     rejects: list[Reject] = []
     recordings = _read_wav_scp(folder / "wav.scp", rejects)
-    texts = _table(folder / "text", rejects)
-    speakers = _table(folder / "utt2spk", rejects) if (folder / "utt2spk").is_file() else {}
+    texts = read_table(folder / "text", rejects)
+    speakers = read_table(folder / "utt2spk", rejects) if (folder / "utt2spk").is_file() else {}
     entries: dict[str, Entry] = (_read_segments(folder / "segments", rejects)
                                  if (folder / "segments").is_file()
                                  else {rec: (rec, None, None) for rec in recordings})
@@ -82,7 +82,7 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
     return utterances, rejects
 
 
-def _table(path: Path, rejects: list[Reject]) -> dict[str, tuple[int, str]]:
+def read_table(path: Path, rejects: list[Reject]) -> dict[str, tuple[int, str]]:
     """KEY → (line number, rest of line) of a Kaldi table; repeated keys are rejected."""
     table: dict[str, tuple[int, str]] = {}
     for number, line in read_lines(path, rejects):
@@ -98,7 +98,7 @@ def _table(path: Path, rejects: list[Reject]) -> dict[str, tuple[int, str]]:
 def _read_wav_scp(path: Path, rejects: list[Reject]) -> dict[str, Path | Reject]:
     """Recording id → audio path, or the reject every utterance of that recording gets."""
     recordings: dict[str, Path | Reject] = {}
-    for rec, (number, value) in _table(path, rejects).items():
+    for rec, (number, value) in read_table(path, rejects).items():
         if value.endswith("|"):
             recordings[rec] = reject(path, "piped_wav_scp", f"{path} line {number}: {rec!r} is "
                                      f"a shell pipe ({value!r}); voxtune never runs commands "
@@ -112,7 +112,7 @@ def _read_wav_scp(path: Path, rejects: list[Reject]) -> dict[str, Path | Reject]
 
 def _read_segments(path: Path, rejects: list[Reject]) -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
-    for utt, (number, value) in _table(path, rejects).items():
+    for utt, (number, value) in read_table(path, rejects).items():
         fields = value.split()
         where = f"{path} line {number}"
         if len(fields) == 4:

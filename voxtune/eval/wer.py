@@ -1,0 +1,153 @@
+"""Word and character error rates, computed with jiwer after text normalisation.
+
+Normalisation follows Whisper's evaluation: English through its `EnglishTextNormalizer`
+(spelled-out numbers and currency become digits, contractions expand, punctuation and case
+go), other languages through its `BasicTextNormalizer`. Chinese, Japanese and Thai are
+scored per character (CER), since they are written without spaces; everything else per
+word (WER), unless asked otherwise. The summary line has Kaldi's `compute-wer` format.
+"""
+
+from dataclasses import dataclass, field
+
+import jiwer
+from transformers.models.whisper.english_normalizer import (
+    BasicTextNormalizer,
+    EnglishTextNormalizer,
+)
+
+from voxtune.errors import InputError
+
+CHARACTER_LANGUAGES = {"zh", "cmn", "yue", "ja", "th"}
+_ENGLISH = EnglishTextNormalizer({})
+_BASIC = BasicTextNormalizer()
+
+
+def normalize_for_scoring(text: str, language: str) -> str:
+    """Text in the form both sides are compared in (see the module docstring)."""
+    base = language.lower().split("-")[0].split("_")[0]
+    if base == "en":
+        return _ENGLISH(text)
+    normalized = _BASIC(text)
+    if base in CHARACTER_LANGUAGES:
+        return "".join(normalized.split())
+    return normalized
+
+
+@dataclass
+class UtteranceScore:
+    """One utterance: its normalised texts, error counts and the aligned edit operations."""
+
+    id: str
+    reference: str
+    hypothesis: str
+    substitutions: int
+    deletions: int
+    insertions: int
+    hits: int
+    operations: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def length(self) -> int:
+        return self.substitutions + self.deletions + self.hits
+
+    @property
+    def rate(self) -> float:
+        return self.errors / max(self.length, 1)
+
+
+@dataclass
+class ErrorRate:
+    """Totals over a test set; `unit` is "word" (WER) or "char" (CER)."""
+
+    unit: str
+    utterances: list[UtteranceScore]
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(u, name) for u in self.utterances)
+
+    @property
+    def substitutions(self) -> int:
+        return self._total("substitutions")
+
+    @property
+    def deletions(self) -> int:
+        return self._total("deletions")
+
+    @property
+    def insertions(self) -> int:
+        return self._total("insertions")
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def length(self) -> int:
+        return self._total("length")
+
+    @property
+    def rate(self) -> float:
+        """Errors over reference length (0.0435 for 4.35 %)."""
+        return self.errors / max(self.length, 1)
+
+    def kaldi_line(self) -> str:
+        """`%WER 4.35 [ 10 / 230, 2 ins, 3 del, 5 sub ]`, as Kaldi's compute-wer prints."""
+        name = "WER" if self.unit == "word" else "CER"
+        return (f"%{name} {100 * self.rate:.2f} [ {self.errors} / {self.length}, "
+                f"{self.insertions} ins, {self.deletions} del, {self.substitutions} sub ]")
+
+
+def error_rate(references: dict[str, str], hypotheses: dict[str, str], language: str = "en",
+               unit: str | None = None) -> ErrorRate:
+    """Score hypotheses against references, both keyed by utterance id.
+
+    `unit` is "word" or "char"; by default characters for Chinese, Japanese and Thai, words
+    otherwise. An utterance without a hypothesis counts as all deleted; a hypothesis without
+    a reference is an error (a mislabelled or mismatched list).
+    """
+    extra = sorted(set(hypotheses) - set(references))
+    if extra:
+        raise InputError(f"{len(extra)} hypotheses have no reference (first: {extra[0]!r}); "
+                         "check that both lists use the same utterance ids")
+    if not references:
+        raise InputError("no references to score against")
+    base = language.lower().split("-")[0]
+    unit = unit or ("char" if base in CHARACTER_LANGUAGES else "word")
+    if unit not in ("word", "char"):
+        raise InputError(f"unit {unit!r} is neither 'word' nor 'char'")
+    scores = [_score(uid, normalize_for_scoring(ref, language),
+                     normalize_for_scoring(hypotheses.get(uid, ""), language), unit)
+              for uid, ref in references.items()]
+    return ErrorRate(unit=unit, utterances=scores)
+
+
+def _score(uid: str, reference: str, hypothesis: str, unit: str) -> UtteranceScore:
+    ref_tokens = _tokens(reference, unit)
+    hyp_tokens = _tokens(hypothesis, unit)
+    if not ref_tokens:
+        return UtteranceScore(uid, reference, hypothesis, 0, 0, len(hyp_tokens), 0,
+                              [("insert", "", t) for t in hyp_tokens])
+    if not hyp_tokens:
+        return UtteranceScore(uid, reference, hypothesis, 0, len(ref_tokens), 0, 0,
+                              [("delete", t, "") for t in ref_tokens])
+    process = jiwer.process_words if unit == "word" else jiwer.process_characters
+    joiner = " " if unit == "word" else ""
+    out = process(joiner.join(ref_tokens), joiner.join(hyp_tokens))
+    operations = []
+    for chunk in out.alignments[0]:
+        ref_part = ref_tokens[chunk.ref_start_idx:chunk.ref_end_idx]
+        hyp_part = hyp_tokens[chunk.hyp_start_idx:chunk.hyp_end_idx]
+        operations.append((chunk.type, joiner.join(ref_part), joiner.join(hyp_part)))
+    return UtteranceScore(uid, reference, hypothesis, out.substitutions, out.deletions,
+                          out.insertions, out.hits, operations)
+
+
+def _tokens(text: str, unit: str) -> list[str]:
+    """Words, or characters (spaces between words count, as in jiwer's CER)."""
+    if unit == "word":
+        return text.split()
+    return list(" ".join(text.split()))
