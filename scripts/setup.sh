@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what voxtune needs on a Debian or Ubuntu machine, once: the system tools it
-# calls (espeak-ng and flite for the demo corpus and the tests, sox), a virtual environment
+# calls (espeak-ng and flite for the demo corpus and the tests, sox; gcc and the Python
+# headers to build webrtcvad), a virtual environment
 # in .venv, and the pinned Python dependencies. Re-running does nothing unless
 # pyproject.toml changed. Set VOXTUNE_TORCH_INDEX to a PyTorch wheel index (for example the
 # CPU-only one) to choose the build of torch.
@@ -21,6 +22,12 @@ done
 [ -n "$python_bin" ] || missing+=(python3 python3-venv)
 if [ -n "$python_bin" ] && ! "$python_bin" -c 'import ensurepip, venv' 2>/dev/null; then
     missing+=(python3-venv)
+fi
+# webrtcvad (resemblyzer's voice activity detector) is built from source: C compiler and headers
+command -v gcc >/dev/null || missing+=(gcc)
+if [ -z "$python_bin" ] || ! "$python_bin" -c 'import os, sys, sysconfig
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+    missing+=(python3-dev)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing system packages: ${missing[*]}"
