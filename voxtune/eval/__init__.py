@@ -1,4 +1,4 @@
-"""Evaluation: error rates now; intelligibility, speaker similarity, MOS and speed to come."""
+"""Evaluation: error rates, intelligibility, speaker similarity, predicted MOS, folder reports."""
 
 from voxtune.eval.wer import ErrorRate, UtteranceScore, error_rate, normalize_for_scoring
 
