@@ -149,3 +149,26 @@ def test_static_cache_decoding_equals_dynamic_cache_decoding(base, monkeypatch):
     again = generate(model, [long_prompt, short_prompt], greedy, compile=True)  # cache reused
     for a, b, c in zip(dynamic, static, again, strict=True):
         assert np.array_equal(a, b) and np.array_equal(b, c)
+
+
+def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, capsys):
+    import json
+
+    from voxtune.cli import main
+
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text(f"{SENTENCES[4]}\n\n{SENTENCES[5]}\n")
+    out = tmp_path / "eval"
+    assert main(["-q", "eval", "tts", "--model", str(base.checkpoint), "--compare",
+                 str(base.checkpoint), "--sentences", str(sentences), "--speaker", "ben",
+                 "--refs", str(tts_corpus / "data" / "ben"), "--codec",
+                 str(tts_corpus / "codec"), "--device", "cpu", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report) == {"model", "compare"}
+    for side in report.values():
+        assert side["metrics"]["real_time_factor"]["count"] == 2
+        assert "real_time_factor" in side["gates"] and side["device"] == "cpu"
+        assert len(side["clips"]) == 2
+    assert sorted(p.name for p in (out / "model" / "ben").iterdir()) == [
+        "s000.lab", "s000.wav", "s001.lab", "s001.wav"]
+    assert "compare: gate" in capsys.readouterr().out

@@ -35,6 +35,24 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     folder.add_argument("--out", type=Path, required=True, help="report folder")
     folder.add_argument("--language", default="en", help="language of the texts")
     folder.set_defaults(run=_run_folder)
+    tts = tools.add_parser(
+        "tts", help="synthesize test sentences with a model (and --compare another), score",
+        description="Synthesize each sentence of --sentences with --model (and with --compare, "
+        "e.g. base against fine-tuned), then score both as 'eval folder' does, plus the "
+        "real-time factor and time to first audio; OUT/NAME/ holds the audio, "
+        "OUT/report.json the scores.")
+    tts.add_argument("--model", required=True, help="VoxTTS model folder")
+    tts.add_argument("--compare", help="a second model folder to score the same way")
+    tts.add_argument("--sentences", type=Path, required=True, help="one sentence per line")
+    tts.add_argument("--refs", type=Path, help="folder of the target voice's recordings")
+    tts.add_argument("--speaker", help="speaker the models learned")
+    tts.add_argument("--ref-audio", type=Path, help="reference recording (zero-shot prompt)")
+    tts.add_argument("--ref-text", help="transcript of the reference recording")
+    tts.add_argument("--codec", help="codec folder (default: the one recorded in the model)")
+    tts.add_argument("--language", default="en")
+    tts.add_argument("--device", default="auto")
+    tts.add_argument("--out", type=Path, required=True, help="report folder")
+    tts.set_defaults(run=_run_tts)
 
 
 def _run_wer(args: argparse.Namespace) -> int:
@@ -63,13 +81,41 @@ def _run_folder(args: argparse.Namespace) -> int:
 
     report = evaluate_folder(args.data, references=args.refs, language=args.language,
                              show_progress=not args.quiet)
+    _print_report(report)
+    print(f"report: {write_report(report, args.out)}")
+    return 0
+
+
+def _print_report(report, title: str = "") -> None:
     for name, metric in report.metrics.items():
-        print(f"{name:16s} {metric.mean:.3f}  [{metric.low:.3f}, {metric.high:.3f}]  "
+        print(f"{title}{name:16s} {metric.mean:.3f}  [{metric.low:.3f}, {metric.high:.3f}]  "
               f"n={metric.count}")
     for name, passed in report.gates.items():
-        print(f"gate {name}: {'pass' if passed else 'FAIL'}")
-    problems = [row for row in report.clips if row.problem]
-    for row in problems:
-        print(f"not scored {row.id}: {row.problem}")
-    print(f"report: {write_report(report, args.out)}")
+        print(f"{title}gate {name}: {'pass' if passed else 'FAIL'}")
+    for row in report.clips:
+        if row.problem:
+            print(f"{title}not scored {row.id}: {row.problem}")
+
+
+def _run_tts(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from voxtune.eval.tts import VoiceSpec, evaluate_tts, read_sentences
+    from voxtune.files import write_text
+
+    sentences = read_sentences(args.sentences)
+    voice = VoiceSpec(speaker=args.speaker, ref_audio=args.ref_audio, ref_text=args.ref_text)
+    models = {"model": args.model, **({"compare": args.compare} if args.compare else {})}
+    reports = {}
+    for name, model in models.items():
+        reports[name] = evaluate_tts(model, sentences, args.out, voice, references=args.refs,
+                                     codec=args.codec, language=args.language, name=name,
+                                     device=args.device, show_progress=not args.quiet)
+        _print_report(reports[name], f"{name}: ")
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_text(args.out / "report.json", json.dumps(
+        {name: asdict(report) for name, report in reports.items()}, indent=2,
+        ensure_ascii=False))
+    print(f"report: {args.out / 'report.json'}")
     return 0

@@ -28,11 +28,13 @@ from voxtune.labeling.backends import AsrConfig, load_transcriber
 
 @dataclass
 class Gates:
-    """Pass thresholds (GPT-SoVITS's guide): each metric's mean must exceed its value."""
+    """Pass thresholds (GPT-SoVITS's guide): each quality metric's mean must exceed its
+    value; the real-time factor must stay below its own."""
 
     mos: float = 3.5
     similarity: float = 0.75
     intelligibility: float = 0.8
+    real_time_factor: float = 2.0  # the mean must stay below this one
 
 
 @dataclass
@@ -66,6 +68,7 @@ class FolderReport:
     metrics: dict[str, Metric]
     gates: dict[str, bool]
     clips: list[ClipRow] = field(default_factory=list)
+    device: str | None = None  # where speed was measured
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)

@@ -50,38 +50,59 @@ def synthesize(model: str | Path, text: str, out: Path, speaker: str | None = No
                speed: float = 1.0, sampling: SamplingConfig | None = None,
                batch_size: int = 8, device: str = "auto",
                compile: bool = False) -> SynthesisResult:
-    """Speak `text` into `out` (.wav, .flac, .mp3 or .ogg).
+    """Speak `text` into `out` (.wav, .flac, .mp3 or .ogg); loads the model for this call.
 
     `compile` decodes with a static KV cache and CUDA graphs: much faster per step on a
     GPU, after a one-time compilation that pays off for long texts or a server."""
-    started = time.perf_counter()
-    sampling = sampling or SamplingConfig()
-    target = resolve_device(device)
-    tts, meta, tokenizer = load_tts(model)
-    tts.to(target)
-    voice_codec = _load_matching_codec(codec, meta, str(target))
-    prefix = _voice_prefix(tts.layout, meta, tokenizer, voice_codec, speaker, ref_audio,
-                           ref_text, language)
-    pieces = split_text(text, split)
-    if not pieces:
-        raise InputError("nothing to say: the text is empty")
-    prompts = [np.concatenate([prefix, _text_grid(prepare_text(piece, language, tokenizer)
-                                                  + [tts.layout.audio_start], tts.layout)])
-               for piece in pieces]
-    audio, frames, first_audio = [], [], None
-    for start in range(0, len(prompts), batch_size):
-        codes = generate(tts, prompts[start:start + batch_size], sampling, compile=compile)
-        for piece_codes in codes:
-            audio.append(_decode(voice_codec, piece_codes))
-            frames.append(piece_codes.shape[1])
-            first_audio = first_audio or time.perf_counter() - started
-    pause = np.zeros(int(PAUSE_SECONDS * voice_codec.sample_rate), dtype=np.float32)
-    joined = np.concatenate([part for piece in audio for part in (piece, pause)][:-1])
-    joined = change_speed(joined, voice_codec.sample_rate, speed)
-    write_audio(Path(out), joined, voice_codec.sample_rate)
-    return SynthesisResult(out=Path(out), seconds=len(joined) / voice_codec.sample_rate,
-                           pieces=pieces, wall_s=time.perf_counter() - started,
-                           first_audio_s=first_audio or 0.0, device=str(target), frames=frames)
+    speaker_model = Synthesizer(model, codec=codec, device=device)
+    return speaker_model.speak(text, out, speaker=speaker, ref_audio=ref_audio,
+                               ref_text=ref_text, language=language, split=split,
+                               speed=speed, sampling=sampling, batch_size=batch_size,
+                               compile=compile)
+
+
+class Synthesizer:
+    """A VoxTTS model and its codec, loaded once, for many texts (evaluation, serving).
+
+    Timings of `speak` start when it is called, so they exclude loading."""
+
+    def __init__(self, model: str | Path, codec: str | None = None, device: str = "auto"):
+        self.device = resolve_device(device)
+        self.tts, self.meta, self.tokenizer = load_tts(model)
+        self.tts.to(self.device)
+        self.codec = _load_matching_codec(codec, self.meta, str(self.device))
+
+    def speak(self, text: str, out: Path, speaker: str | None = None,
+              ref_audio: Path | None = None, ref_text: str | None = None,
+              language: str = "en", split: str = "length", speed: float = 1.0,
+              sampling: SamplingConfig | None = None, batch_size: int = 8,
+              compile: bool = False) -> SynthesisResult:
+        started = time.perf_counter()
+        sampling = sampling or SamplingConfig()
+        tts, layout, rate = self.tts, self.tts.layout, self.codec.sample_rate
+        prefix = _voice_prefix(layout, self.meta, self.tokenizer, self.codec, speaker,
+                               ref_audio, ref_text, language)
+        pieces = split_text(text, split)
+        if not pieces:
+            raise InputError("nothing to say: the text is empty")
+        prompts = [np.concatenate([prefix, _text_grid(
+            prepare_text(piece, language, self.tokenizer) + [layout.audio_start], layout)])
+            for piece in pieces]
+        audio, frames, first_audio = [], [], None
+        for start in range(0, len(prompts), batch_size):
+            codes = generate(tts, prompts[start:start + batch_size], sampling, compile=compile)
+            for piece_codes in codes:
+                audio.append(_decode(self.codec, piece_codes))
+                frames.append(piece_codes.shape[1])
+                first_audio = first_audio or time.perf_counter() - started
+        pause = np.zeros(int(PAUSE_SECONDS * rate), dtype=np.float32)
+        joined = np.concatenate([part for piece in audio for part in (piece, pause)][:-1])
+        joined = change_speed(joined, rate, speed)
+        write_audio(Path(out), joined, rate)
+        return SynthesisResult(out=Path(out), seconds=len(joined) / rate, pieces=pieces,
+                               wall_s=time.perf_counter() - started,
+                               first_audio_s=first_audio or 0.0, device=str(self.device),
+                               frames=frames)
 
 
 def _load_matching_codec(codec: str | None, meta: TTSMeta, device: str) -> Codec:
