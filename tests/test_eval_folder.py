@@ -1,8 +1,13 @@
 """`voxtune eval folder`: real speech scores high, shuffled texts collapse, bad clips stay."""
 
 import json
+import shutil
+import subprocess
 
+import numpy as np
+import pytest
 import soundfile as sf
+from PIL import Image
 
 from tests.conftest import SENTENCES
 from voxtune.cli import main
@@ -47,3 +52,40 @@ def test_unreadable_clip_keeps_a_row_and_the_rest_is_scored(espeak, tmp_path, ca
     assert "not scored" in printed and "broken" in printed
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert report["clips"][0]["problem"] and report["metrics"]["intelligibility"]["count"] == 1
+
+
+def _page_from_cli(espeak, tmp_path, run=None):
+    data = _folder(tmp_path / "data", espeak, SENTENCES[:2], SENTENCES[:2])
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    samples, rate = espeak(SENTENCES[4], voice=VOICE)
+    sf.write(refs / "r.wav", samples, rate)
+    args = ["-q", "eval", "folder", str(data), "--refs", str(refs), "--out",
+            str(tmp_path / "report")] + (["--run", str(run)] if run else [])
+    assert main(args) == 0
+    return tmp_path / "report" / "report.html"
+
+
+def test_html_report_is_self_contained_with_table_players_and_plots(espeak, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "train_log.jsonl").write_text(
+        "".join(json.dumps({"step": s, "train/loss": 5 / s}) + "\n" for s in range(1, 20)))
+    page = _page_from_cli(espeak, tmp_path, run).read_text()
+    assert "<table id='metrics'>" in page and "gate: similarity" in page
+    assert page.count("<audio controls") == 2 * 2  # output and reference per clip
+    assert page.count("data:image/png;base64,") == 2
+    assert "<svg id='curves'" in page and "train/loss" in page
+    assert "http://" not in page and "https://" not in page  # nothing fetched from outside
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_html_report_renders_in_headless_chromium(espeak, tmp_path):
+    page = _page_from_cli(espeak, tmp_path)
+    shot = tmp_path / "shot.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                    f"--screenshot={shot}", "--window-size=1400,1000", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    pixels = np.asarray(Image.open(shot).convert("L"))
+    assert pixels.shape == (1000, 1400)
+    assert (pixels < 128).mean() > 0.01  # text, table lines and spectrograms were drawn

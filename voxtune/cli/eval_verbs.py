@@ -34,6 +34,8 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     folder.add_argument("--refs", type=Path, help="folder of the target voice's recordings")
     folder.add_argument("--out", type=Path, required=True, help="report folder")
     folder.add_argument("--language", default="en", help="language of the texts")
+    folder.add_argument("--run", dest="training_run", type=Path,
+                        help="training run folder: its loss curves too")
     folder.set_defaults(run=_run_folder)
     tts = tools.add_parser(
         "tts", help="synthesize test sentences with a model (and --compare another), score",
@@ -52,6 +54,8 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     tts.add_argument("--language", default="en")
     tts.add_argument("--device", default="auto")
     tts.add_argument("--out", type=Path, required=True, help="report folder")
+    tts.add_argument("--run", dest="training_run", type=Path,
+                        help="training run folder: its loss curves too")
     tts.set_defaults(run=_run_tts)
 
 
@@ -83,7 +87,23 @@ def _run_folder(args: argparse.Namespace) -> int:
                              show_progress=not args.quiet)
     _print_report(report)
     print(f"report: {write_report(report, args.out)}")
+    print(f"page: {_write_page({'clips': report}, args.refs, args.training_run, args.out)}")
     return 0
+
+
+def _write_page(reports: dict, refs: Path | None, run: Path | None, out: Path) -> Path:
+    """OUT/report.html for people, beside report.json."""
+    from voxtune.eval.html import render_html
+    from voxtune.files import write_text
+
+    reference = None
+    if refs is not None:
+        audio = sorted(p for p in refs.rglob("*") if p.suffix.lower() in (".wav", ".flac"))
+        reference = audio[0] if audio else None
+    page = render_html(reports, {name: reference for name in reports} if reference else None,
+                       run=run)
+    write_text(out / "report.html", page)
+    return out / "report.html"
 
 
 def _print_report(report, title: str = "") -> None:
@@ -118,4 +138,5 @@ def _run_tts(args: argparse.Namespace) -> int:
         {name: asdict(report) for name, report in reports.items()}, indent=2,
         ensure_ascii=False))
     print(f"report: {args.out / 'report.json'}")
+    print(f"page: {_write_page(reports, args.refs, args.training_run, args.out)}")
     return 0
