@@ -4,7 +4,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from voxtune.cli.common import OVERRIDES_HELP, print_rejects
+from voxtune.cli.common import OVERRIDES_HELP, config_from_args, print_rejects
 from voxtune.errors import VoxtuneError
 
 
@@ -65,17 +65,11 @@ def add_prepare(verbs: argparse._SubParsersAction) -> None:
 
 
 def _run_prepare(args: argparse.Namespace) -> int:
-    from voxtune.config import dump_yaml, load_config
     from voxtune.data.prepare import prepare
     from voxtune.data.prepare_config import PrepareConfig
 
-    overrides = list(args.overrides)
-    if args.out is not None and "=" in str(args.out):
-        overrides.insert(0, str(args.out))
-        args.out = None
-    config = load_config(PrepareConfig, args.config, overrides)
-    if args.print_config:
-        print(dump_yaml(config), end="")
+    config = config_from_args(args, PrepareConfig, ("out",))
+    if config is None:
         return 0
     if args.out is None:
         raise VoxtuneError("missing the output folder: voxtune prepare SRC OUT")

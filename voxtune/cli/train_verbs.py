@@ -4,7 +4,7 @@ import argparse
 import os
 from pathlib import Path
 
-from voxtune.cli.common import OVERRIDES_HELP, print_rejects
+from voxtune.cli.common import OVERRIDES_HELP, config_from_args, print_rejects
 from voxtune.errors import VoxtuneError
 
 
@@ -44,19 +44,8 @@ def _train_arguments(p: argparse.ArgumentParser, data_help: str) -> None:
 
 def _train_config(args: argparse.Namespace, cls: type):
     """The config of a `train` verb, or None after printing it (--print-config)."""
-    from voxtune.config import dump_yaml, load_config
-
-    overrides = list(args.overrides)
-    for name in ("out", "data"):
-        value = getattr(args, name)
-        if value is not None and "=" in str(value):
-            overrides.insert(0, str(value))
-            setattr(args, name, None)
-    config = load_config(cls, args.config, overrides)
-    if args.print_config:
-        print(dump_yaml(config), end="")
-        return None
-    if args.data is None or args.out is None:
+    config = config_from_args(args, cls, ("out", "data"))
+    if config is not None and (args.data is None or args.out is None):
         raise VoxtuneError(f"missing folders: voxtune train {args.model} CONFIG DATA OUT")
     return config
 

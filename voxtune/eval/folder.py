@@ -21,7 +21,7 @@ from voxtune.data.layouts import read_layout
 from voxtune.errors import ClipRejected, InputError, VoxtuneError
 from voxtune.eval.mos import dnsmos
 from voxtune.eval.similarity import centroid, cosine, load_embedder
-from voxtune.eval.wer import error_rate
+from voxtune.eval.wer import error_rate, scoring_unit
 from voxtune.files import write_text
 from voxtune.labeling.backends import AsrConfig, load_transcriber
 
@@ -111,8 +111,7 @@ def evaluate_folder(data: Path, references: Path | None = None, language: str = 
                 row.similarity = cosine(load_embedder(embedder).embed(mono, rate), target)
         except (ClipRejected, VoxtuneError) as exc:
             row.problem = str(exc)
-    unit = "char" if language.split("-")[0] in ("zh", "cmn", "ja", "th") else "word"
-    return _report(rows, unit, gates)
+    return _report(rows, scoring_unit(language), gates)
 
 
 def write_report(report: FolderReport, out: Path) -> Path:

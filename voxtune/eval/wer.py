@@ -22,9 +22,19 @@ _ENGLISH = EnglishTextNormalizer({})
 _BASIC = BasicTextNormalizer()
 
 
+def _base_language(language: str) -> str:
+    """`en-US`, `zh_CN` → `en`, `zh`."""
+    return language.lower().split("-")[0].split("_")[0]
+
+
+def scoring_unit(language: str) -> str:
+    """"char" for languages written without spaces between words, else "word"."""
+    return "char" if _base_language(language) in CHARACTER_LANGUAGES else "word"
+
+
 def normalize_for_scoring(text: str, language: str) -> str:
     """Text in the form both sides are compared in (see the module docstring)."""
-    base = language.lower().split("-")[0].split("_")[0]
+    base = _base_language(language)
     if base == "en":
         return _ENGLISH(text)
     normalized = _BASIC(text)
@@ -115,8 +125,7 @@ def error_rate(references: dict[str, str], hypotheses: dict[str, str], language:
                          "check that both lists use the same utterance ids")
     if not references:
         raise InputError("no references to score against")
-    base = language.lower().split("-")[0]
-    unit = unit or ("char" if base in CHARACTER_LANGUAGES else "word")
+    unit = unit or scoring_unit(language)
     if unit not in ("word", "char"):
         raise InputError(f"unit {unit!r} is neither 'word' nor 'char'")
     scores = [_score(uid, normalize_for_scoring(ref, language),

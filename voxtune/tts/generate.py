@@ -121,6 +121,7 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
         tokens[row, longest - len(prompt):] = prompt
         mask[row, longest - len(prompt):] = 1
     padded = bool((mask == 0).any())
+    prompt_mask = torch.from_numpy(mask).to(device)
     steps_max = sampling.max_frames + k
     if compile:
         cache, step_fn, length = _static_decoder(model, batch, longest + steps_max)
@@ -130,8 +131,8 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
         prefill_mask = mask_t
     else:
         cache, step_fn = DynamicCache(), _Step(model)
-        mask_t = prefill_mask = torch.from_numpy(mask).to(device) if padded else None
-    positions = (torch.from_numpy(mask).to(device).cumsum(1) - 1).clamp(min=0)
+        mask_t = prefill_mask = prompt_mask if padded else None
+    positions = (prompt_mask.cumsum(1) - 1).clamp(min=0)
     hidden = model.decoder(inputs_embeds=model.embed(torch.from_numpy(tokens).to(device)),
                            attention_mask=prefill_mask, position_ids=positions,
                            past_key_values=cache, use_cache=True).last_hidden_state[:, -1:]
