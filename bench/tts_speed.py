@@ -1,23 +1,27 @@
 """Benchmark: VoxTTS training throughput and generation speed beside plain transformers.
 
-Training (`--part train`): a Qwen3 backbone of the chosen size (`--size qwen3-0.6b`: hidden
-1024, 28 layers, 16 heads, 8 KV heads, MLP 3072, vocabulary 151,936 + codec tokens) on
+Training (`--part train`): a Qwen3 backbone of the chosen size (`--size qwen3-0.6b`: Qwen3-0.6B's
+shape, hidden 1024, 28 layers, 16 heads of 128, 8 KV heads, MLP 3072, vocabulary 151,936) on
 random token grids of B × T, bf16, fused AdamW, measured over `--steps` optimizer steps after
 `--warmup` steps, as tokens per second and model FLOPs utilisation (6 × parameters touched
 per token + attention, over the GPU's dense bf16 peak). Beside it, in the same process:
 plain transformers (`Qwen3ForCausalLM(input_ids, labels=…)`, full-vocabulary logits).
-VoxTTS runs full fine-tuning and LoRA r8/α16 through voxtune's own trainer step.
+VoxTTS (the same backbone, codec tokens added) runs full fine-tuning and LoRA r8/α16 with the
+forward pass and loss of voxtune's trainer step, eager and (`--compile`) with each transformer
+block compiled as `trainer.compile=true` does.
 
 Generation (`--part generate`): batch-1 decoding of `--frames` codec frames, tokens (frames)
 per second, real-time factor at the codec's frame rate, and time to first audio, beside
 plain transformers `generate` (eager, dynamic cache) of the same backbone.
 
-    python bench/tts_speed.py --part train --size qwen3-0.6b --batch 8 --seq 2048
-    python bench/tts_speed.py --part generate --size qwen3-0.6b --frames 200
+    python bench/tts_speed.py --part train --size qwen3-0.6b --batch 8 --seq 2048 --compile
+    python bench/tts_speed.py --part generate --size vox-base --frames 180
+    python bench/tts_speed.py --part generate --size qwen3-0.6b --frames 180 --no-batched
 """
 
 import argparse
 import json
+import sys
 import time
 from datetime import date
 
@@ -25,6 +29,7 @@ import numpy as np
 import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
+from voxtune.train.blocks import compile_blocks
 from voxtune.tts.config import BackboneConfig, LoraConfig
 from voxtune.tts.generate import SamplingConfig, generate
 from voxtune.tts.layout import TokenLayout
@@ -33,10 +38,10 @@ from voxtune.tts.loss import codebook_loss
 from voxtune.tts.model import VoxTTS, build_lm
 
 SIZES = {
-    "qwen3-0.6b": dict(hidden_size=1024, layers=28, heads=16, kv_heads=8,
+    "qwen3-0.6b": dict(hidden_size=1024, layers=28, heads=16, kv_heads=8, head_dim=128,
                        intermediate_size=3072, text_vocab=151936),
-    "vox-base": dict(hidden_size=384, layers=8, heads=6, kv_heads=2, intermediate_size=1024,
-                     text_vocab=256),
+    "vox-base": dict(hidden_size=384, layers=8, heads=6, kv_heads=2, head_dim=64,
+                     intermediate_size=1024, text_vocab=256),
 }
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0}
 CODEC = dict(num_codebooks=4, codebook_size=1000, frame_rate=25.0)
@@ -59,7 +64,7 @@ def plain_lm(size: dict) -> Qwen3ForCausalLM:
                          intermediate_size=size["intermediate_size"],
                          num_hidden_layers=size["layers"], num_attention_heads=size["heads"],
                          num_key_value_heads=size["kv_heads"],
-                         head_dim=size["hidden_size"] // size["heads"], tie_word_embeddings=True,
+                         head_dim=size["head_dim"], tie_word_embeddings=True,
                          attn_implementation="sdpa")
     return Qwen3ForCausalLM(config)
 
@@ -69,11 +74,12 @@ def vox_model(size: dict) -> VoxTTS:
                          codebook_size=CODEC["codebook_size"])
     backbone = BackboneConfig(hidden_size=size["hidden_size"], layers=size["layers"],
                               heads=size["heads"], kv_heads=size["kv_heads"],
-                              intermediate_size=size["intermediate_size"])
+                              intermediate_size=size["intermediate_size"],
+                              head_dim=size["head_dim"])
     return VoxTTS(build_lm(backbone, layout.vocab_size), layout)
 
 
-def timed(step, warmup: int, steps: int) -> float:
+def timed(step, warmup: int, steps: int, profile: bool = False) -> float:
     for _ in range(warmup):
         step()
     torch.cuda.synchronize()
@@ -81,14 +87,31 @@ def timed(step, warmup: int, steps: int) -> float:
     for _ in range(steps):
         step()
     torch.cuda.synchronize()
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    if profile:
+        print_profile(step)
+    return wall
+
+
+def print_profile(step, calls: int = 2) -> None:
+    """The GPU kernels that take the most time over `calls` more steps (to stderr)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(calls):
+            step()
+        torch.cuda.synchronize()
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25,
+                                    max_name_column_width=70), file=sys.stderr)
 
 
 def bench_train(args, size: dict) -> list[dict]:
     rows = [train_plain(args, size)]
     for mode in ("full", "lora"):
-        torch.cuda.empty_cache()
-        rows.append(train_vox(args, size, mode))
+        for compiled in (False, True) if args.compile else (False,):
+            torch.cuda.empty_cache()
+            rows.append(train_vox(args, size, mode, compiled))
+            print(json.dumps(rows[-1]), file=sys.stderr)
     return rows
 
 
@@ -109,7 +132,7 @@ def train_plain(args, size: dict) -> dict:
                       params, size, t)
 
 
-def train_vox(args, size: dict, mode: str) -> dict:
+def train_vox(args, size: dict, mode: str, compiled: bool) -> dict:
     b, t = args.batch, args.seq
     model = vox_model(size).cuda()
     if mode == "lora":
@@ -122,18 +145,19 @@ def train_vox(args, size: dict, mode: str) -> dict:
         0, layout.codebook_size, (b, t, layout.num_codebooks)))).cuda()
     labels = torch.randint(0, layout.codebook_size, (b, t, layout.num_codebooks),
                            device="cuda")
-    forward = torch.compile(model) if args.compile else model
+    if compiled:
+        compile_blocks(model)
 
     def step():
-        codebook_loss(forward(grid), labels)[0].backward()
+        codebook_loss(model(grid), labels)[0].backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    wall = timed(step, args.warmup, args.steps)
+    wall = timed(step, args.warmup, args.steps, args.profile and compiled)
     params = sum(p.numel() for p in model.parameters())
     head = layout.num_codebooks * layout.codebook_span * size["hidden_size"]
     touched = params - size["text_vocab"] * size["hidden_size"] + head  # no text logits
-    name = f"voxtune {mode}" + (" (compiled)" if args.compile else "")
+    name = f"voxtune {mode}" + (" (blocks compiled)" if compiled else "")
     return _train_row(name, b * t * args.steps, wall, touched, size, t,
                       factor=4 if mode == "lora" else 6)
 
@@ -160,27 +184,33 @@ def bench_generate(args, size: dict) -> list[dict]:
     wall = time.perf_counter() - started
     results.append(_generate_row("plain transformers generate (eager)", args.frames, wall,
                                  None))
+    print(json.dumps(results[-1]), file=sys.stderr)
     del lm
     model = vox_model(size).cuda().to(torch.bfloat16).eval()
     layout = model.layout
     grid = np.full((args.prompt, layout.num_codebooks), -1)
     grid[:, 0] = np.random.randint(0, size["text_vocab"], args.prompt)
     grid[-1, 0] = layout.audio_start
-    one_frame = SamplingConfig(max_frames=1, min_frames=1, seed=0)
+    # same sampling rules (so the same compiled step) for one frame and for all of them
+    one_frame = SamplingConfig(max_frames=1, min_frames=args.frames, seed=0)
     fixed = SamplingConfig(max_frames=args.frames, min_frames=args.frames, seed=0)
     pieces = [grid[i:] for i in (0, 8, 16, 24)]  # four prompts of different lengths
     for compiled in (False, True):
         for warm in (one_frame, fixed, fixed):  # compile (once per cache size) and warm up
             generate(model, [grid], warm, compile=compiled)
-        generate(model, pieces, fixed, compile=compiled)
         first_s = _wall(generate, model, [grid], one_frame, compile=compiled)
         wall = _wall(generate, model, [grid], fixed, compile=compiled)
+        if args.profile and compiled:
+            print_profile(lambda: generate(model, [grid], fixed, compile=True), calls=1)
         name = "voxtune generate" + (" (static cache, compiled)" if compiled else "")
         results.append(_generate_row(name, args.frames + layout.num_codebooks, wall, first_s))
-        wall = _wall(generate, model, pieces, fixed, compile=compiled)
-        row = _generate_row(name + ", 4 pieces in one batch", 4 * args.frames, wall, None)
-        row["steps_per_s"] = round((args.frames + layout.num_codebooks) / wall, 1)
-        results.append(row)
+        print(json.dumps(results[-1]), file=sys.stderr)
+        if args.batched:
+            generate(model, pieces, fixed, compile=compiled)
+            wall = _wall(generate, model, pieces, fixed, compile=compiled)
+            row = _generate_row(name + ", 4 pieces in one batch", 4 * args.frames, wall, None)
+            row["steps_per_s"] = round((args.frames + layout.num_codebooks) / wall, 1)
+            results.append(row)
     return results
 
 
@@ -211,7 +241,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--prompt", type=int, default=64)
-    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--compile", action="store_true",
+                        help="training: also measure with each transformer block compiled")
+    parser.add_argument("--profile", action="store_true",
+                        help="print the GPU kernels that dominate a compiled step")
+    parser.add_argument("--batched", action=argparse.BooleanOptionalAction, default=True,
+                        help="generation: also decode four text pieces in one batch")
     args = parser.parse_args()
     size = SIZES[args.size]
     rows = bench_train(args, size) if args.part == "train" else bench_generate(args, size)

@@ -172,3 +172,28 @@ def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, ca
     assert sorted(p.name for p in (out / "model" / "ben").iterdir()) == [
         "s000.lab", "s000.wav", "s001.lab", "s001.wav"]
     assert "compare: gate" in capsys.readouterr().out
+
+
+def test_compiled_blocks_trace_once_for_every_layer_and_keep_the_weights_names():
+    """A recompilation per layer (say, from a KV cache in the training forward pass) would
+    exhaust the compiler's cache and leave most layers uncompiled."""
+    from voxtune.train.blocks import compile_blocks, transformer_blocks
+    from voxtune.tts.config import BackboneConfig
+    from voxtune.tts.model import VoxTTS, build_lm
+
+    torch.manual_seed(0)
+    layout = TokenLayout(text_vocab=50, num_codebooks=3, codebook_size=20)
+    backbone = BackboneConfig(hidden_size=32, layers=12, heads=2, kv_heads=1,
+                              intermediate_size=64)
+    model = VoxTTS(build_lm(backbone, layout.vocab_size), layout)
+    tokens = torch.randint(0, 50, (2, 9, 3))
+    eager = model(tokens)
+    names = set(model.state_dict())
+    assert len(transformer_blocks(model)) == 12
+    compile_blocks(model, backend="eager")
+    torch._dynamo.reset()
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        compiled = model(tokens)
+        compiled.sum().backward()
+    assert set(model.state_dict()) == names
+    assert torch.allclose(eager, compiled, atol=1e-5)

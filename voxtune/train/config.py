@@ -34,8 +34,9 @@ class TrainerConfig:
     "fp16" autocast the forward pass (fp16 with a gradient scaler); "fp32" does not.
     Checkpoints go to `OUT/step_000001000/`; the last `keep_last` are kept. With `resume`, a
     run whose output folder already has checkpoints continues from the latest one. `compile`
-    runs each module through `torch.compile`, which fuses the elementwise work between the
-    matrix products; it pays off on long GPU runs.
+    compiles each transformer block (or each whole module that has none) with
+    `torch.compile`, which fuses the elementwise work between the matrix products; it pays
+    off on long GPU runs.
     """
 
     max_steps: int = 1000
@@ -49,5 +50,5 @@ class TrainerConfig:
     save_every: int = 500
     keep_last: int = 3
     resume: bool = True
-    compile: bool = False  # torch.compile each module's forward (fuses kernels; slow start)
+    compile: bool = False  # torch.compile each block (fuses kernels; slower start)
     strategy: Literal["ddp", "fsdp"] = "ddp"  # under torchrun: replicate, or shard (FSDP)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from voxtune.errors import ConfigError, InputError
 from voxtune.train import distributed
+from voxtune.train.blocks import compile_blocks
 from voxtune.train.checkpoints import (
     TRAINER_STATE,
     begin_checkpoint,
@@ -53,10 +54,11 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
     random.seed(config.seed)
     for module in task.modules.values():
         module.to(place.device)
+    if config.compile:
+        for module in task.modules.values():
+            compile_blocks(module)
     modules = {name: distributed.wrap(m, place, config.strategy)
                for name, m in task.modules.items()}
-    if config.compile:
-        modules = {name: torch.compile(m) for name, m in modules.items()}
     params = {name: [p for p in m.parameters() if p.requires_grad]
               for name, m in task.modules.items()}
     optimizers = {name: _adamw(ps, config.optim, place.device) for name, ps in params.items()}

@@ -21,17 +21,16 @@ from torch.distributed.checkpoint.state_dict import (
 )
 from torch.distributed.fsdp import fully_shard
 
+from voxtune.train.blocks import transformer_blocks
+
 SHARDED_DIR = "dcp"
 _FULL = StateDictOptions(full_state_dict=True, cpu_offload=True)
 
 
 def shard(module: nn.Module) -> nn.Module:
     """Shard every transformer block of `module`, then `module` itself (in place)."""
-    blocks = {name for sub in module.modules()
-              for name in (getattr(sub, "_no_split_modules", None) or [])}
-    for sub in list(module.modules()):
-        if type(sub).__name__ in blocks:
-            fully_shard(sub)
+    for block in transformer_blocks(module):
+        fully_shard(block)
     fully_shard(module)
     return module
 

@@ -23,6 +23,7 @@ class BackboneConfig:
     heads: int = 6
     kv_heads: int = 2
     intermediate_size: int = 1024
+    head_dim: int | None = None  # per attention head; hidden_size / heads when unset
     max_positions: int = 4096
     rope_theta: float = 10000.0
     text_tokens: Literal["phonemes", "backbone"] = "phonemes"

@@ -9,9 +9,10 @@ never sampled anywhere else. A prompt is finished once its last codebook has end
 The whole step (constraints, repetition penalty, top-k/top-p sampling) runs on the model's
 device without reading anything back, so the host only checks for the end every few steps.
 Prompts of different lengths are left-padded, with an attention mask. By default the KV
-cache grows (dynamic); with `compile=True` it is a preallocated static cache and the decoder
-step is compiled with CUDA graphs (`torch.compile(mode="reduce-overhead")`), the gpt-fast
-recipe: the first call compiles, later calls replay.
+cache grows (dynamic); with `compile=True` it is a preallocated static cache and the whole
+step (decoder, audio logits, sampling) is compiled into one CUDA graph
+(`torch.compile(mode="reduce-overhead")`), the gpt-fast recipe: the first call compiles,
+later calls replay, and the host launches one graph per step.
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,11 @@ import numpy as np
 import torch
 from transformers import DynamicCache, StaticCache
 
-from voxtune.tts.layout import NO_TOKEN, TokenLayout, undelay
+from voxtune.tts.layout import NO_TOKEN, undelay
 from voxtune.tts.model import VoxTTS
 
 CHECK_EVERY = 8  # steps between the host's checks for the end of every prompt
+UNROLL = 2  # decoding steps per compiled call (one CUDA graph launch); divides CHECK_EVERY
 CACHE_BUCKET = 256  # static caches come in multiples of this many positions
 
 
@@ -43,23 +45,56 @@ class SamplingConfig:
     seed: int = 0
 
 
-class _DelaySampler:
-    """Per-step sampling state on the device: the step, each prompt's end, recent codes."""
+class _DecodeState:
+    """What decoding changes from step to step, held in fixed device buffers: the step, each
+    prompt's end, recent codes (for the repetition penalty), the codes chosen so far, the
+    positions, and the sampling noise for the next `CHECK_EVERY` steps.
 
-    def __init__(self, layout: TokenLayout, sampling: SamplingConfig, batch: int,
+    A step updates these in place, so the compiled step (one CUDA graph: decoder, audio
+    logits, sampling) replays on the same addresses and the host launches nothing else.
+    """
+
+    def __init__(self, model: VoxTTS, sampling: SamplingConfig, batch: int, steps: int,
                  device: torch.device):
-        k = layout.num_codebooks
+        layout, k = model.layout, model.layout.num_codebooks
         self.layout, self.sampling = layout, sampling
         self.book = torch.arange(k, device=device)
+        self.offsets = layout.audio_offset + self.book * layout.codebook_span
         self.step = torch.zeros((), dtype=torch.long, device=device)
         self.ended = torch.full((batch,), -1, dtype=torch.long, device=device)
         window = max(1, sampling.repetition_window)
         self.recent = torch.full((batch, k, window), layout.pad, dtype=torch.long,
                                  device=device)
-        self.generator = torch.Generator(device=device).manual_seed(sampling.seed)
+        self.chosen = torch.full((batch, steps, k), layout.pad, dtype=torch.long,
+                                 device=device)
+        self.position = torch.zeros((batch, 1), dtype=torch.long, device=device)
+        self.noise = torch.ones((CHECK_EVERY, batch, k, layout.codebook_span), device=device)
 
-    def __call__(self, logits: torch.Tensor) -> torch.Tensor:
-        """Logits [B, K, V] → local ids [B, K] for this step; advances the state."""
+    def reset(self, position: torch.Tensor) -> None:
+        self.step.zero_()
+        self.ended.fill_(-1)
+        self.recent.fill_(self.layout.pad)
+        self.position.copy_(position)
+
+    def static(self) -> None:
+        """Mark the buffers as fixed addresses for CUDA graphs (as transformers' StaticCache
+        does), so a compiled step may update them in place."""
+        for tensor in (self.step, self.ended, self.recent, self.chosen, self.position,
+                       self.noise, self.book, self.offsets):
+            torch._dynamo.mark_static_address(tensor)
+
+    def draw_noise(self, generator: torch.Generator) -> None:
+        """Exponential noise for the next `CHECK_EVERY` steps (unused when greedy)."""
+        if self.sampling.temperature > 0:
+            self.noise.exponential_(generator=generator)
+
+    def last(self) -> torch.Tensor:
+        """The ids chosen at the previous step, as vocabulary ids [B, 1, K]."""
+        previous = self.chosen.index_select(1, (self.step - 1).view(1))
+        return previous + self.offsets
+
+    def sample(self, logits: torch.Tensor) -> None:
+        """Logits [B, K, V] → this step's local ids, under the delay pattern's rules."""
         layout, sampling = self.layout, self.sampling
         logits = logits.float()
         logits[..., layout.pad] = -torch.inf
@@ -71,40 +106,44 @@ class _DelaySampler:
             penalised = torch.where(picked > 0, picked / sampling.repetition_penalty,
                                     picked * sampling.repetition_penalty)
             logits = logits.scatter(2, self.recent, penalised)
-        chosen = _draw(logits, sampling, self.generator)
+        slot = (self.step - 1) % CHECK_EVERY  # steps 1…8 use a fill, 9…16 the next, …
+        noise = self.noise.index_select(0, slot.view(1))[0]
+        chosen = _draw(logits, sampling, noise)
         done = (self.ended >= 0)[:, None]
         since_end = self.step - self.ended[:, None]
         chosen = torch.where(self.step < self.book, layout.pad, chosen)
         chosen = torch.where(done & (since_end == self.book), layout.eos, chosen)
         chosen = torch.where(done & (since_end > self.book), layout.pad, chosen)
         newly = (self.ended < 0) & (chosen[:, 0] == layout.eos)
-        self.ended = torch.where(newly, self.step, self.ended)
+        self.ended.copy_(torch.where(newly, self.step, self.ended))
         codes = chosen.clamp(max=layout.codebook_size - 1)
-        self.recent = torch.cat([self.recent[..., 1:], codes[..., None]], dim=-1)
-        self.step = self.step + 1
-        return chosen
+        self.recent.copy_(torch.cat([self.recent[..., 1:], codes[..., None]], dim=-1))
+        self.chosen.index_copy_(1, self.step.view(1), chosen[:, None])
+        self.step.add_(1)
 
     def all_done(self) -> bool:
         k = self.layout.num_codebooks
         return bool(((self.ended >= 0) & (self.step > self.ended + k - 1)).all())
 
 
-def _draw(logits: torch.Tensor, sampling: SamplingConfig,
-          generator: torch.Generator) -> torch.Tensor:
-    """Top-k, then top-p (nucleus) sampling at `temperature`; argmax when it is 0."""
+def _draw(logits: torch.Tensor, sampling: SamplingConfig, noise: torch.Tensor
+          ) -> torch.Tensor:
+    """Top-k, then top-p (nucleus) sampling at `temperature`; argmax when it is 0.
+
+    `noise` holds Exponential(1) draws: the argmax of probabilities over noise is a draw
+    from the categorical distribution (the exponential race), with the randomness made
+    outside the step so that the step itself is deterministic and graph-capturable."""
     if sampling.temperature <= 0:
         return logits.argmax(-1)
     logits = logits / sampling.temperature
-    if 0 < sampling.top_k < logits.shape[-1]:
-        kth = logits.topk(sampling.top_k, dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, -torch.inf)
+    keep = sampling.top_k if 0 < sampling.top_k < logits.shape[-1] else logits.shape[-1]
+    values, ids = logits.topk(keep, dim=-1)  # sorted: top-p needs no second sort
     if 0 < sampling.top_p < 1:
-        ordered, order = logits.sort(dim=-1, descending=True)
-        probs = ordered.softmax(-1)
+        probs = values.softmax(-1)
         drop = probs.cumsum(-1) - probs > sampling.top_p  # keep the first token past p
-        logits = logits.scatter(-1, order, ordered.masked_fill(drop, -torch.inf))
-    noise = torch.empty_like(logits).exponential_(generator=generator)
-    return (logits.softmax(-1) / noise).argmax(-1)  # exponential race = a categorical draw
+        values = values.masked_fill(drop, -torch.inf)
+    pick = (values.softmax(-1) / noise.gather(-1, ids)).argmax(-1, keepdim=True)
+    return ids.gather(-1, pick)[..., 0]
 
 
 @torch.inference_mode()
@@ -123,62 +162,82 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     padded = bool((mask == 0).any())
     prompt_mask = torch.from_numpy(mask).to(device)
     steps_max = sampling.max_frames + k
+    unroll = UNROLL if compile else 1
     if compile:
-        cache, step_fn, length = _static_decoder(model, batch, longest + steps_max)
+        cache, state, step_fn, length = _static_decoder(model, sampling, batch,
+                                                        longest + steps_max + unroll)
         full = np.ones((batch, length), dtype=np.int64)
         full[:, :longest] = mask
         mask_t = torch.from_numpy(full).to(device) if padded else None
         prefill_mask = mask_t
     else:
-        cache, step_fn = DynamicCache(), _Step(model)
+        cache = DynamicCache()
+        state = _DecodeState(model, sampling, batch, steps_max, device)
+        step_fn = _Step(model, state, unroll)
         mask_t = prefill_mask = prompt_mask if padded else None
     positions = (prompt_mask.cumsum(1) - 1).clamp(min=0)
     hidden = model.decoder(inputs_embeds=model.embed(torch.from_numpy(tokens).to(device)),
                            attention_mask=prefill_mask, position_ids=positions,
                            past_key_values=cache, use_cache=True).last_hidden_state[:, -1:]
-    sampler = _DelaySampler(layout, sampling, batch, device)
-    position = positions[:, -1:] + 1
-    offsets = layout.audio_offset + sampler.book * layout.codebook_span
-    chosen_steps = []
-    for step in range(steps_max):
-        chosen = sampler(model.audio_logits(hidden)[:, 0])
-        chosen_steps.append(chosen)
-        if step + 1 == steps_max or ((step + 1) % CHECK_EVERY == 0 and sampler.all_done()):
-            break
+    generator = torch.Generator(device=device).manual_seed(sampling.seed)
+    state.reset(positions[:, -1:] + 1)
+    state.draw_noise(generator)
+    state.sample(model.audio_logits(hidden)[:, 0])
+    steps = 1
+    while steps < steps_max:
+        if steps % CHECK_EVERY == 1:
+            if steps > 1 and state.all_done():
+                break
+            state.draw_noise(generator)
         if mask_t is not None and not compile:
             mask_t = torch.cat([mask_t, torch.ones_like(mask_t[:, :1])], dim=1)
-        hidden = step_fn((chosen + offsets)[:, None], position, mask_t, cache)
-        position = position + 1
-    steps = torch.stack(chosen_steps, dim=1).cpu().numpy()
-    return [undelay(steps[row], layout) for row in range(batch)]
+        step_fn(mask_t, cache)
+        steps += unroll
+    steps = min(steps, steps_max)
+    chosen = state.chosen[:, :steps].cpu().numpy()
+    return [undelay(chosen[row], layout) for row in range(batch)]
 
 
-def _static_decoder(model: VoxTTS, batch: int, length: int):
-    """(static cache, compiled step, cache length) for `batch` prompts, reused across calls.
+def _static_decoder(model: VoxTTS, sampling: SamplingConfig, batch: int, length: int):
+    """(static cache, decoding state, compiled step, cache length) for `batch` prompts,
+    reused across calls.
 
-    The cache length is rounded up to a multiple of `CACHE_BUCKET`, and cache and compiled
-    step are kept on the model, so later calls of similar length neither allocate nor
-    recompile (the compiled step's CUDA graphs are replayed).
+    The cache length is rounded up to a multiple of `CACHE_BUCKET`; cache, state and compiled
+    step are kept on the model per batch size, length and sampling settings (the compiled
+    step has them built in), so later calls of similar length neither allocate nor
+    recompile: the step's CUDA graph is replayed.
     """
     length = -(-length // CACHE_BUCKET) * CACHE_BUCKET
     decoders = model.__dict__.setdefault("_static_decoders", {})
-    key = (batch, length)
+    rules = (sampling.temperature, sampling.top_k, sampling.top_p,
+             sampling.repetition_penalty, sampling.repetition_window, sampling.min_frames)
+    key = (batch, length, rules)
     if key not in decoders:
+        device = next(model.parameters()).device
         cache = StaticCache(config=model.lm.config, max_cache_len=length)
-        decoders[key] = (cache, torch.compile(_Step(model), mode="reduce-overhead"))
-    cache, step = decoders[key]
+        state = _DecodeState(model, sampling, batch, length, device)
+        state.static()
+        decoders[key] = (cache, state, torch.compile(_Step(model, state, UNROLL),
+                                                     mode="reduce-overhead"))
+    cache, state, step = decoders[key]
     cache.reset()
-    return cache, step, length
+    return cache, state, step, length
 
 
 class _Step:
-    """One decoder step on new audio positions."""
+    """`unroll` decoding steps: the decoder on the previous step's codes, then sampling.
 
-    def __init__(self, model: VoxTTS):
-        self.model = model
+    Compiled, several steps make one CUDA graph, so the host's cost per launch (guards,
+    graph replay) is shared by them; steps past the end only fill unused cache slots."""
 
-    def __call__(self, ids: torch.Tensor, position: torch.Tensor, mask: torch.Tensor | None,
-                 cache) -> torch.Tensor:
-        return self.model.decoder(inputs_embeds=self.model.embed(ids), attention_mask=mask,
-                                  position_ids=position, past_key_values=cache,
-                                  use_cache=True).last_hidden_state.clone()
+    def __init__(self, model: VoxTTS, state: _DecodeState, unroll: int):
+        self.model, self.state, self.unroll = model, state, unroll
+
+    def __call__(self, mask: torch.Tensor | None, cache) -> None:
+        model, state = self.model, self.state
+        for _ in range(self.unroll):
+            hidden = model.decoder(inputs_embeds=model.embed(state.last()),
+                                   attention_mask=mask, position_ids=state.position,
+                                   past_key_values=cache, use_cache=True).last_hidden_state
+            state.position.add_(1)
+            state.sample(model.audio_logits(hidden)[:, 0])

@@ -44,8 +44,8 @@ class VoxTTS(nn.Module):
 
     def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None
                 ) -> torch.Tensor:
-        hidden = self.decoder(inputs_embeds=self.embed(tokens),
-                              attention_mask=attention_mask).last_hidden_state
+        hidden = self.decoder(inputs_embeds=self.embed(tokens), attention_mask=attention_mask,
+                              use_cache=False).last_hidden_state
         return self.audio_logits(hidden)
 
 
@@ -55,7 +55,7 @@ def build_lm(config: BackboneConfig, vocab_size: int) -> PreTrainedModel:
         vocab_size=vocab_size, hidden_size=config.hidden_size,
         intermediate_size=config.intermediate_size, num_hidden_layers=config.layers,
         num_attention_heads=config.heads, num_key_value_heads=config.kv_heads,
-        head_dim=config.hidden_size // config.heads,
+        head_dim=config.head_dim or config.hidden_size // config.heads,
         max_position_embeddings=config.max_positions, rope_theta=config.rope_theta,
         tie_word_embeddings=True, attn_implementation=config.attention)
     return AutoModelForCausalLM.from_config(lm_config)
