@@ -7,7 +7,8 @@ N, after which codebook k is forced to EOS at step N + k and PAD after that; EOS
 never sampled anywhere else. A prompt is finished once its last codebook has ended.
 
 The whole step (constraints, repetition penalty, top-k/top-p sampling) runs on the model's
-device without reading anything back, so the host only checks for the end every few steps.
+device without reading anything back; the host checks for the end every few steps, without
+waiting for the device.
 Prompts of different lengths are left-padded, with an attention mask. By default the KV
 cache grows (dynamic); with `compile=True` it is a preallocated static cache and the whole
 step (decoder, audio logits, sampling) is compiled into one CUDA graph
@@ -121,9 +122,36 @@ class _DecodeState:
         self.chosen.index_copy_(1, self.step.view(1), chosen[:, None])
         self.step.add_(1)
 
-    def all_done(self) -> bool:
+    def finished(self) -> torch.Tensor:
+        """Whether every prompt has ended its last codebook (a device tensor)."""
         k = self.layout.num_codebooks
-        return bool(((self.ended >= 0) & (self.step > self.ended + k - 1)).all())
+        return ((self.ended >= 0) & (self.step > self.ended + k - 1)).all()
+
+
+class _EndWatch:
+    """Reads `finished` one check late: the flag is copied to the host without waiting, and
+    read at the next check, by when the GPU has long computed it. The host thus never stalls
+    the GPU's queue; the price is at most `CHECK_EVERY` steps decoded past the end (PAD)."""
+
+    def __init__(self) -> None:
+        self.pending: tuple[torch.Tensor, torch.cuda.Event | None] | None = None
+
+    def ended(self, state: _DecodeState) -> bool:
+        previous, flag = self.pending, state.finished()
+        if flag.device.type == "cuda":
+            host = torch.empty((), dtype=torch.bool, pin_memory=True)
+            host.copy_(flag, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record()
+            self.pending = (host, event)
+        else:
+            self.pending = (flag, None)
+        if previous is None:
+            return False
+        host, event = previous
+        if event is not None:
+            event.synchronize()
+        return bool(host)
 
 
 def _draw(logits: torch.Tensor, sampling: SamplingConfig, noise: torch.Tensor
@@ -183,10 +211,10 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     state.reset(positions[:, -1:] + 1)
     state.draw_noise(generator)
     state.sample(model.audio_logits(hidden)[:, 0])
-    steps = 1
+    steps, watch = 1, _EndWatch()
     while steps < steps_max:
         if steps % CHECK_EVERY == 1:
-            if steps > 1 and state.all_done():
+            if steps > 1 and watch.ended(state):
                 break
             state.draw_noise(generator)
         if mask_t is not None and not compile:
