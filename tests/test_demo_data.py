@@ -186,3 +186,16 @@ def test_missing_engine_says_what_to_install(monkeypatch):
     monkeypatch.setattr(synth_module.shutil, "which", lambda _name: None)
     with pytest.raises(InputError, match="apt-get install espeak-ng"):
         synth_module.synthesize(voices(1, include_mandarin=False)[0], "Hello there.")
+
+
+def test_a_voice_made_alone_speaks_as_it_does_in_the_full_corpus(corpus, tmp_path):
+    """A voice held out of a corpus can be made later, alone, with the same sentences."""
+    name = corpus.speakers[1]
+    alone = demo_data(tmp_path / "alone", seed=0, voices_named=[name], long=False,
+                      minutes=0.3, show_progress=False)
+    assert alone.speakers == [name]
+    made = sorted((tmp_path / "alone" / "clips" / name).iterdir())
+    assert made and [p.read_bytes() for p in made] == [
+        (corpus.out / "clips" / name / p.name).read_bytes() for p in made]
+    with pytest.raises(InputError, match="no demo voice named 'nobody'"):
+        demo_data(tmp_path / "x", voices_named=["nobody"], show_progress=False)

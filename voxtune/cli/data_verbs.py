@@ -24,6 +24,10 @@ def add_demo_data(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--no-mandarin", action="store_true",
                    help="leave out the Mandarin speaker (espeak-ng cmn, low quality)")
     p.add_argument("--messy", action="store_true", help="also write OUT/messy with bad inputs")
+    p.add_argument("--voices", help="comma-separated voice names to make instead of the first "
+                   "--speakers (e.g. a voice held out of another corpus)")
+    p.add_argument("--no-clips", action="store_true", help="skip the labelled clips")
+    p.add_argument("--no-long", action="store_true", help="skip the long recordings")
     p.set_defaults(run=_run_demo_data)
 
 
@@ -32,6 +36,8 @@ def _run_demo_data(args: argparse.Namespace) -> int:
 
     summary = demo_data(args.out, speakers=args.speakers, minutes=args.minutes, seed=args.seed,
                         mandarin=not args.no_mandarin, messy=args.messy,
+                        clips=not args.no_clips, long=not args.no_long,
+                        voices_named=args.voices.split(",") if args.voices else None,
                         show_progress=not args.quiet)
     print(f"demo corpus in {summary.out}: {len(summary.speakers)} speakers; "
           f"{summary.clips} labelled clips ({summary.clip_seconds / 60:.1f} min) in clips/, "

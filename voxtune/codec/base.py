@@ -13,6 +13,7 @@ from voxtune.codec.transformers_codec import SUPPORTED_MODEL_TYPES, Transformers
 from voxtune.codec.voxcodec.checkpoint import is_voxcodec_folder
 from voxtune.codec.voxcodec.codec import VoxCodec
 from voxtune.errors import InputError
+from voxtune.shipped import resolve_model
 
 
 @runtime_checkable
@@ -52,8 +53,10 @@ def load_codec(name_or_path: str, device: str = "cpu") -> Codec:
 
     A folder with `config.yaml` saying `kind: voxcodec` is voxtune's own codec (any VoxCodec
     training checkpoint is one); otherwise transformers checkpoints (config.json with
-    model_type mimi, dac or encodec) are recognised.
+    model_type mimi, dac or encodec) are recognised. A shipped model's name (`vox-base`)
+    loads its codec.
     """
+    name_or_path = resolve_model(name_or_path, "codec")
     if is_voxcodec_folder(name_or_path):
         return VoxCodec.from_pretrained(name_or_path, device=device)
     supported = ", ".join(sorted(SUPPORTED_MODEL_TYPES))

@@ -31,7 +31,7 @@ from voxtune.demo.clips import write_clips
 from voxtune.demo.long import write_long
 from voxtune.demo.messy import write_messy
 from voxtune.demo.speech import CLIPS, CORPUS, ORDER, Meter, Spoken, sentences, stream
-from voxtune.demo.voices import Voice, voices
+from voxtune.demo.voices import MAX_ROSTER, Voice, voices
 from voxtune.errors import InputError
 from voxtune.files import write_jsonl, write_text
 
@@ -55,20 +55,24 @@ class DemoSummary:
 
 def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
               mandarin: bool = True, clips: bool = True, long: bool = True,
-              messy: bool = False, show_progress: bool = True) -> DemoSummary:
+              messy: bool = False, voices_named: list[str] | None = None,
+              show_progress: bool = True) -> DemoSummary:
     """Write a synthetic speech corpus with exact transcripts and timings to `out`.
 
     `speakers` English voices (espeak-ng, plus flite when installed) each get about
     `minutes` of speech as clips and again as long recordings; `mandarin` adds one
     low-quality espeak-ng Mandarin speaker, `messy` a folder of broken inputs. `seed`
     (≥ 0) picks sentences, pauses, formats, levels and noise; the same settings and seed
-    give the same files. Needs the espeak-ng program (apt-get install espeak-ng).
+    give the same files. `voices_named` picks voices from the roster by name instead of
+    taking the first `speakers` (each voice speaks as it would in a larger corpus, so a
+    voice held out of one corpus can be made on its own later). Needs the espeak-ng
+    program (apt-get install espeak-ng).
     """
     if minutes <= 0:
         raise InputError(f"--minutes must be more than 0, not {minutes}")
     if seed < 0:
         raise InputError(f"--seed must be 0 or more, not {seed}")
-    roster = voices(speakers, mandarin)
+    positions, roster = _pick(speakers, mandarin, voices_named)
     if not roster:
         raise InputError("no speakers to make: ask for --speakers 1 or more, or keep Mandarin")
     out = Path(out)
@@ -78,7 +82,8 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
     write_text(out / "speakers.json", json.dumps([asdict(voice) for voice in roster], indent=2,
                                                  ensure_ascii=False) + "\n")
     budget = minutes * 60.0
-    very_noisy = _very_noisy_speaker(roster, seed)
+    noisy = _very_noisy_speaker(roster, seed)
+    very_noisy = positions[noisy] if noisy is not None else None
     recordings: list[dict] = []
     truth: list[dict] = []
     parts = len(roster) * (int(clips) + int(long))
@@ -86,7 +91,7 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
     with tqdm(total=round(budget * 1000) * parts, unit_scale=0.001, desc="demo-data",
               bar_format=_BAR_FORMAT, disable=not show_progress) as bar, \
             ThreadPoolExecutor(workers) as pool:
-        for index, voice in enumerate(roster):
+        for index, voice in zip(positions, roster, strict=True):
             bar.set_postfix_str(voice.name)
             texts = sentences(voice.language)
             order = [texts[i] for i in stream(seed, index, ORDER).permutation(len(texts))]
@@ -112,6 +117,23 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
         summary.messy = out / "messy"
         write_messy(summary.messy, seed)
     return summary
+
+
+def _pick(speakers: int, mandarin: bool, named: list[str] | None
+          ) -> tuple[list[int], list[Voice]]:
+    """(roster positions, voices): the first `speakers`, or the voices `named`."""
+    if not named:
+        roster = voices(speakers, mandarin)
+        return list(range(len(roster))), roster
+    everyone = voices(MAX_ROSTER, include_mandarin=True)
+    by_name = {voice.name: i for i, voice in enumerate(everyone)}
+    unknown = [name for name in named if name not in by_name]
+    if unknown:
+        raise InputError(f"no demo voice named {unknown[0]!r}; the roster starts "
+                         f"{', '.join(v.name for v in everyone[:6])}, … (see speakers.json "
+                         "of a corpus)")
+    positions = [by_name[name] for name in named]
+    return positions, [everyone[i] for i in positions]
 
 
 def _claim(out: Path, settings: dict) -> None:

@@ -30,6 +30,10 @@ FLITE_VOICES = ("slt", "rms", "awb", "kal16")
 # Roster positions taken by the flite voices, so that even a 2-speaker corpus mixes engines.
 FLITE_SLOTS = (1, 4, 7, 10)
 
+# English voices when flite is not installed (espeak-ng accents × variants): a roster of
+# this many is the same on every machine.
+MAX_ROSTER = len(ESPEAK_ACCENTS) * len(ESPEAK_VARIANTS)
+
 Engine = Literal["espeak", "flite"]
 
 

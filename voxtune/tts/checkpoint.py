@@ -18,6 +18,7 @@ from safetensors.torch import save_file
 from voxtune.config import from_dict, to_dict
 from voxtune.errors import ConfigError, InputError
 from voxtune.files import write_text
+from voxtune.shipped import resolve_model
 from voxtune.text import load_text_tokenizer
 from voxtune.tts.layout import TokenLayout
 from voxtune.tts.model import VoxTTS, grow_vocabulary, load_lm
@@ -91,8 +92,9 @@ def load_tts(folder: str | Path, attention: str = "sdpa", base_override: str | N
              ) -> tuple[VoxTTS, TTSMeta, object]:
     """(model in eval mode on the CPU, its description, its text tokenizer) from `folder`.
 
-    A LoRA checkpoint loads its base (from `voxtts.yaml`, or `base_override`) first."""
-    folder = Path(folder)
+    A LoRA checkpoint loads its base (from `voxtts.yaml`, or `base_override`) first. A
+    shipped model's name (`vox-base`) loads its text-to-speech LM."""
+    folder = Path(resolve_model(folder, "tts"))
     if not is_tts_folder(folder):
         raise InputError(f"{folder}: no {META_FILE}; expected a voxtune TTS model folder "
                          "(a checkpoint step_… of voxtune train tts, or a merged model)")
@@ -102,7 +104,7 @@ def load_tts(folder: str | Path, attention: str = "sdpa", base_override: str | N
         if not meta.base:
             raise InputError(f"{folder}: a LoRA adapter without a base model in {META_FILE}; "
                              "name the base with --base")
-        if is_tts_folder(meta.base):
+        if is_tts_folder(resolve_model(meta.base, "tts")):
             base_lm = load_tts(meta.base, attention)[0].lm
         else:  # a text LLM: its codec and speaker rows come from ROWS_FILE below
             base_lm = load_lm(meta.base, attention)

@@ -12,6 +12,7 @@ from voxtune.data.packed.loader import PackedLoader
 from voxtune.data.packed.reader import PackedDataset, check_codec
 from voxtune.errors import ConfigError
 from voxtune.files import write_text
+from voxtune.shipped import resolve_model, shipped_folder
 from voxtune.text import PhonemeTokenizer, load_text_tokenizer, prepare_text
 from voxtune.train import distributed
 from voxtune.train.checkpoints import latest_checkpoint
@@ -113,12 +114,14 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
                      num_codebooks=int(codec["num_codebooks"]),
                      codebook_size=int(codec["codebook_size"]))
     backbone = config.backbone
-    if backbone.pretrained and is_tts_folder(backbone.pretrained):
+    if backbone.pretrained and is_tts_folder(resolve_model(backbone.pretrained, "tts")):
         model, meta, tokenizer = load_tts(backbone.pretrained, backbone.attention)
         check_codec(dataset, meta.codec.id)
         model.train()
-        if config.lora.enabled:
-            meta.base = str(Path(backbone.pretrained).resolve())
+        if config.lora.enabled:  # a shipped model by its name, a folder by its full path
+            shipped = shipped_folder(backbone.pretrained, "tts") is not None
+            meta.base = (backbone.pretrained if shipped
+                         else str(Path(backbone.pretrained).resolve()))
         return model, meta, tokenizer
     if backbone.pretrained:
         if backbone.text_tokens != "backbone":
