@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Train voxtune's shipped base models (`vox-base`) from nothing, with voxtune's own commands:
+# a synthetic corpus, VoxCodec, then the VoxTTS base LM; both are copied into
+# voxtune/models/vox-base in float16. docs/models.md records the runs.
+#
+#   bash scripts/train_base_models.sh [RUN_DIR]        # on a GPU
+#
+# The sizes come from the environment, so the same script smoke-tests on a CPU:
+#   SPEAKERS=3 MINUTES=0.5 CODEC_CONFIG=codec-tiny CODEC_STEPS=20 TTS_CONFIG=tts-tiny \
+#   TTS_STEPS=20 VAL_RECORDS=1 SHIP_TO=/tmp/shipped bash scripts/train_base_models.sh /tmp/base
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=${1:-runs/base}
+voxtune=${VOXTUNE:-voxtune}
+speakers=${SPEAKERS:-24}          # voices 24, 25 and 26 of the roster stay held out
+minutes=${MINUTES:-8}
+codec_steps=${CODEC_STEPS:-4000}
+tts_steps=${TTS_STEPS:-10000}
+ship_to=${SHIP_TO:-voxtune/models/vox-base}
+
+$voxtune demo-data "$run/corpus" --speakers "$speakers" --minutes "$minutes" --no-mandarin \
+    --no-long --seed 0
+$voxtune train codec "${CODEC_CONFIG:-codec}" "$run/corpus/clips" "$run/codec" \
+    trainer.max_steps="$codec_steps" loss.gan_start_step=$((codec_steps / 4)) \
+    trainer.save_every=$((codec_steps / 4)) trainer.val_every=$((codec_steps / 8)) \
+    trainer.optim.warmup_steps=$((codec_steps / 20)) ${CODEC_ARGS:-}
+python scripts/ship_model.py codec "$(ls -d "$run"/codec/step_* | tail -1)" "$ship_to/codec"
+# tokens from the shipped (float16) codec, whose id the TTS model records
+$voxtune extract "$run/corpus/clips" --codec "$ship_to/codec"
+$voxtune pack "$run/corpus/clips" "$run/packed"
+$voxtune train tts "${TTS_CONFIG:-tts}" "$run/packed" "$run/tts" \
+    trainer.max_steps="$tts_steps" trainer.save_every=$((tts_steps / 4)) \
+    trainer.val_every=$((tts_steps / 10)) data.val_records="${VAL_RECORDS:-8}" ${TTS_ARGS:-}
+python scripts/ship_model.py tts "$(ls -d "$run"/tts/step_* | tail -1)" "$ship_to/tts" \
+    --codec-name vox-base
+du -sh "$ship_to"
