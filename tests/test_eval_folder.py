@@ -43,6 +43,23 @@ def test_real_speech_passes_and_shuffled_texts_collapse(espeak, tmp_path):
     assert ours.metrics["intelligibility"].low <= ours.metrics["intelligibility"].mean
 
 
+def test_similarity_margin_is_positive_for_the_target_voice_and_negative_for_another(
+        espeak, tmp_path):
+    voices = tmp_path / "voices"
+    for name, voice in (("m3", VOICE), ("f4", "en-us+f4")):
+        (voices / name).mkdir(parents=True)
+        for number, text in enumerate(SENTENCES[3:]):
+            samples, rate = espeak(text, voice=voice)
+            sf.write(voices / name / f"r{number}.wav", samples, rate)
+    data = _folder(tmp_path / "data", espeak, SENTENCES[:2], SENTENCES[:2])
+    right = evaluate_folder(data, references=voices / "m3", others=voices, show_progress=False)
+    wrong = evaluate_folder(data, references=voices / "f4", others=voices, show_progress=False)
+    assert right.closest_voice == "f4" and wrong.closest_voice == "m3"
+    assert right.metrics["similarity_margin"].mean > 0.1
+    assert wrong.metrics["similarity_margin"].mean < -0.1
+    assert all(row.margin is not None for row in right.clips)
+
+
 def test_unreadable_clip_keeps_a_row_and_the_rest_is_scored(espeak, tmp_path, capsys):
     data = _folder(tmp_path / "data", espeak, SENTENCES[:1], SENTENCES[:1])
     (data / "spk" / "broken.wav").write_bytes(b"RIFF not really audio")

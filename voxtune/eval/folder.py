@@ -2,7 +2,10 @@
 
 Every clip gets intelligibility (an ASR transcript scored against its text: CER for
 character languages, WER otherwise), predicted MOS (DNSMOS) and, when reference recordings
-of the target voice are given, speaker similarity to their mean embedding. A clip that
+of the target voice are given, speaker similarity to their mean embedding. With recordings
+of other voices too (`others`: a folder of speaker folders), the similarity margin: the mean
+similarity to the target minus the highest mean similarity to any other voice, which tells
+whether a clip sounds like the target rather than merely like speech. A clip that
 cannot be read or scored keeps its row with the reason, so the report shows what could be
 scored. Gates use GPT-SoVITS's guide by default: MOS > 3.5 (DNSMOS P.808), speaker
 similarity > 0.75, intelligibility > 0.8 (1 − error rate).
@@ -49,6 +52,7 @@ class ClipRow:
     mos_ovrl: float | None = None
     mos_p808: float | None = None
     similarity: float | None = None
+    margin: float | None = None  # similarity minus that to the closest other voice overall
     problem: str | None = None
 
 
@@ -69,6 +73,7 @@ class FolderReport:
     gates: dict[str, bool]
     clips: list[ClipRow] = field(default_factory=list)
     device: str | None = None  # where speed was measured
+    closest_voice: str | None = None  # the other voice the clips sound most like
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -84,8 +89,10 @@ def summarize(values: list[float]) -> Metric:
 
 def evaluate_folder(data: Path, references: Path | None = None, language: str = "en",
                     asr: AsrConfig | None = None, embedder: str = "resemblyzer",
-                    gates: Gates | None = None, show_progress: bool = True) -> FolderReport:
-    """Score every labelled clip under `data` (any layout voxtune reads)."""
+                    gates: Gates | None = None, others: Path | None = None,
+                    show_progress: bool = True) -> FolderReport:
+    """Score every labelled clip under `data` (any layout voxtune reads); `others` holds one
+    folder of recordings per other voice (a folder that is `references` is skipped)."""
     gates = gates or Gates()
     clips, rejects = read_layout(Path(data), language=language)
     if not clips:
@@ -94,6 +101,10 @@ def evaluate_folder(data: Path, references: Path | None = None, language: str = 
     if transcriber is None:
         raise InputError("evaluation needs an ASR backend; asr.backend=none gives none")
     target = _reference_voice(references, embedder) if references else None
+    if others is not None and target is None:
+        raise InputError("a similarity margin (--others) needs the target's references (--refs)")
+    other_voices = _other_voices(others, references, embedder) if others else {}
+    per_voice: dict[str, list[float]] = {name: [] for name in other_voices}
     rows = [ClipRow(id=r.id or r.source, audio=r.source, text="", problem=r.message)
             for r in rejects]
     for clip in tqdm(clips, desc="eval", unit="clip", disable=not show_progress):
@@ -108,10 +119,16 @@ def evaluate_folder(data: Path, references: Path | None = None, language: str = 
             scores = dnsmos(mono, rate)
             row.mos_ovrl, row.mos_p808 = scores.ovrl, scores.p808
             if target is not None:
-                row.similarity = cosine(load_embedder(embedder).embed(mono, rate), target)
+                vector = load_embedder(embedder).embed(mono, rate)
+                row.similarity = cosine(vector, target)
+                for name, voice in other_voices.items():  # cannot fail once embedded
+                    per_voice[name].append(cosine(vector, voice))
         except (ClipRejected, VoxtuneError) as exc:
             row.problem = str(exc)
-    return _report(rows, scoring_unit(language), gates)
+    report = _report(rows, scoring_unit(language), gates)
+    if any(per_voice.values()):
+        _add_margin(report, rows, per_voice)
+    return report
 
 
 def write_report(report: FolderReport, out: Path) -> Path:
@@ -134,6 +151,27 @@ def _reference_voice(references: Path, embedder: str) -> np.ndarray:
         except (ClipRejected, VoxtuneError):
             continue  # a bad reference is skipped; the others still define the voice
     return centroid(vectors)
+
+
+def _other_voices(others: Path, references: Path | None, embedder: str
+                  ) -> dict[str, np.ndarray]:
+    """Each other voice's mean embedding, by folder name."""
+    skip = Path(references).resolve() if references else None
+    folders = sorted(p for p in Path(others).iterdir() if p.is_dir() and p.resolve() != skip)
+    if not folders:
+        raise InputError(f"{others}: no folders of other voices' recordings (one per voice)")
+    return {folder.name: _reference_voice(folder, embedder) for folder in folders}
+
+
+def _add_margin(report: FolderReport, rows: list[ClipRow],
+                per_voice: dict[str, list[float]]) -> None:
+    """The margin against the voice closest on average, per clip and as a metric."""
+    closest = max(per_voice, key=lambda name: float(np.mean(per_voice[name])))
+    scored = [row for row in rows if row.similarity is not None]
+    for row, other in zip(scored, per_voice[closest], strict=True):
+        row.margin = row.similarity - other
+    report.metrics["similarity_margin"] = summarize([row.margin for row in scored])
+    report.closest_voice = closest
 
 
 def _report(rows: list[ClipRow], unit: str, gates: Gates) -> FolderReport:
