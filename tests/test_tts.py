@@ -172,6 +172,10 @@ def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, ca
     assert sorted(p.name for p in (out / "model" / "ben").iterdir()) == [
         "s000.lab", "s000.wav", "s001.lab", "s001.wav"]
     assert "compare: gate" in capsys.readouterr().out
+    page = (out / "report.html").read_text()
+    side = page[page.index("<table id='side-by-side'>"):]
+    side = side[:side.index("</table>")]
+    assert side.count("<tr><td>ben/s00") == 2 and side.count("<audio controls") == 4
 
 
 def test_compiled_blocks_trace_once_for_every_layer_and_keep_the_weights_names():

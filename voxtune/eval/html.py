@@ -3,7 +3,9 @@
 It shows the metric table with 95 % intervals and each gate's pass or fail, then one row
 per clip, worst first, with audio players (output and reference, embedded as data URIs), a
 log-mel spectrogram image of the output, the text and the transcript; with a training run
-folder, its loss curves from `train_log.jsonl` as inline SVG.
+folder, its loss curves from `train_log.jsonl` as inline SVG. Two reports (`--compare`) get
+a side-by-side table too: each sentence once, both models' outputs beside each other, the
+sentences where they differ most in intelligibility first.
 """
 
 import base64
@@ -37,6 +39,8 @@ def render_html(reports: dict[str, FolderReport], references: dict[str, Path] | 
              _summary(reports)]
     if run is not None:
         parts.append(_curves(run))
+    if len(reports) == 2:
+        parts.append(_side_by_side(reports))
     for name, report in reports.items():
         parts.append(f"<h2>{html.escape(name)}: clips, worst first</h2>")
         parts.append(_clips(report, (references or {}).get(name)))
@@ -74,7 +78,7 @@ def _clips(report: FolderReport, reference: Path | None) -> str:
     ref_player = _player(reference) if reference else ""
     rows = ["<table class='clips'><tr><th>clip</th><th>output</th><th>reference</th>"
             "<th>spectrogram</th><th>text / transcript</th><th>error rate</th><th>MOS</th>"
-            "<th>similarity</th></tr>"]
+            "<th>similarity</th><th>margin</th></tr>"]
     for clip in report.clips:
         audio = Path(clip.audio)
         text = (f"{html.escape(clip.text)}<br><i>{html.escape(clip.transcript or '')}</i>"
@@ -84,7 +88,29 @@ def _clips(report: FolderReport, reference: Path | None) -> str:
                     f"<td>{ref_player}</td><td>{_spectrogram(audio)}</td>"
                     f"<td class='text'>{text}</td>"
                     f"<td>{_number(clip.error_rate)}</td><td>{_number(clip.mos_p808)}</td>"
-                    f"<td>{_number(clip.similarity)}</td></tr>")
+                    f"<td>{_number(clip.similarity)}</td><td>{_number(clip.margin)}</td></tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def _side_by_side(reports: dict[str, FolderReport]) -> str:
+    """One row per clip id both reports scored: text, then each model's output and scores."""
+    (first, a), (second, b) = reports.items()
+    theirs = {clip.id: clip for clip in b.clips}
+    pairs = [(clip, theirs[clip.id]) for clip in a.clips if clip.id in theirs]
+    pairs.sort(key=lambda pair: -abs((pair[0].error_rate or 0) - (pair[1].error_rate or 0)))
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in (first, second))
+    rows = [f"<h2>Side by side: {html.escape(first)} and {html.escape(second)}</h2>"
+            f"<table id='side-by-side'><tr><th>clip</th><th>text</th>{head}</tr>"]
+    for mine, other in pairs:
+        cells = "".join(
+            f"<td>{_player(Path(clip.audio))}{_spectrogram(Path(clip.audio))}"
+            f"<i>{html.escape(clip.transcript or clip.problem or '')}</i><br>"
+            f"error {_number(clip.error_rate)} · MOS {_number(clip.mos_p808)} · "
+            f"similarity {_number(clip.similarity)} · margin {_number(clip.margin)}</td>"
+            for clip in (mine, other))
+        rows.append(f"<tr><td>{html.escape(mine.id)}</td>"
+                    f"<td class='text'>{html.escape(mine.text)}</td>{cells}</tr>")
     rows.append("</table>")
     return "\n".join(rows)
 
