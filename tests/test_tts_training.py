@@ -227,3 +227,17 @@ def test_fsdp_refuses_tasks_of_several_modules(seed, tmp_path):
     config = load_config(CodecTrainConfig, "codec-tiny", ["trainer.strategy=fsdp"])
     with pytest.raises(ConfigError, match="strategy=fsdp trains one module"):
         train_codec(seed, tmp_path / "run", config, show_progress=False)
+
+
+def test_a_time_limit_stops_with_a_checkpoint_and_a_later_run_finishes(tts_corpus, tmp_path):
+    from voxtune.train.checkpoints import list_checkpoints
+
+    out = tmp_path / "run"
+    limited = tiny("trainer.max_steps=6", "trainer.save_every=100",
+                   "trainer.time_limit_minutes=0")
+    assert train_tts(tts_corpus / "packed", out, limited, show_progress=False
+                     ).checkpoint.name == "step_000000001"
+    again = train_tts(tts_corpus / "packed", out, tiny("trainer.max_steps=6"),
+                      show_progress=False)
+    assert again.checkpoint.name == "step_000000006"
+    assert [step for step, _ in list_checkpoints(out)][-1] == 6

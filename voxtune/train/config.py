@@ -51,4 +51,6 @@ class TrainerConfig:
     keep_last: int = 3
     resume: bool = True
     compile: bool = False  # torch.compile each block (fuses kernels; slower start)
+    # stop after this many minutes (with a checkpoint); a later run continues to max_steps
+    time_limit_minutes: float | None = None
     strategy: Literal["ddp", "fsdp"] = "ddp"  # under torchrun: replicate, or shard (FSDP)

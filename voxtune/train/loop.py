@@ -76,6 +76,7 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
     window = _Window()
     bar = tqdm(total=config.max_steps, initial=step, desc="train", unit="step",
                disable=not (show_progress and place.is_main), dynamic_ncols=True)
+    started = time.monotonic()
     try:
         while step < config.max_steps:
             lr_scale = _lr_scale(step, config)
@@ -99,24 +100,34 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
                 window.add(scalars, task.batch_size(batch))
             norms = _step(optimizers, params, active, scaler, config.optim.grad_clip)
             step += 1
+            final = step == config.max_steps or _out_of_time(started, config, place)
             window.add({f"grad_norm/{k}": v for k, v in norms.items()}, 0.0)
-            if step % config.log_every == 0 or step == config.max_steps:
+            if step % config.log_every == 0 or final:
                 last = _log(window, log, step, config, lr_scale, task, place, bar)
-            if val and config.val_every and (step % config.val_every == 0
-                                             or step == config.max_steps):
+            if val and config.val_every and (step % config.val_every == 0 or final):
                 measured = _validate(task, modules, val, place, config)
                 last.update(measured)
                 if log:
                     log.scalars(step, measured)
-            if step % config.save_every == 0 or step == config.max_steps:
+            if step % config.save_every == 0 or final:
                 _save(out, step, task, optimizers, scaler, train, place, config)
             bar.update(1)
+            if final:
+                break
     finally:
         bar.close()
         if log:
             log.close()
         distributed.teardown(place)
     return last
+
+
+def _out_of_time(started: float, config: TrainerConfig, place: Placement) -> bool:
+    """Whether `config.time_limit_minutes` has passed (rank 0 decides for every rank)."""
+    if config.time_limit_minutes is None:
+        return False
+    late = time.monotonic() - started > 60 * config.time_limit_minutes
+    return bool(distributed.broadcast(late, place))
 
 
 class _Window:
