@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run=${1:-runs/base}
 voxtune=${VOXTUNE:-voxtune}
-speakers=${SPEAKERS:-24}          # voices 24, 25 and 26 of the roster stay held out
+speakers=${SPEAKERS:-24}  # the roster's first 24 (voxtune/demo/voices.py BASE_CORPUS_VOICES)
 minutes=${MINUTES:-8}
 codec_steps=${CODEC_STEPS:-4000}
 tts_steps=${TTS_STEPS:-10000}

@@ -133,6 +133,37 @@ def tts_corpus(espeak, tmp_path_factory):
     return root
 
 
+ASR_VOICE = "en-us+m3"
+
+
+@pytest.fixture(scope="session")
+def asr_corpus(espeak, tmp_path_factory) -> Path:
+    """Six espeak-ng sentences of one voice (22.05 kHz): clips/spk/sN.wav + sN.lab, and the
+    same as Fun-ASR ChatML in chatml/dataset.jsonl."""
+    from voxtune.data.convert import convert
+
+    root = tmp_path_factory.mktemp("asr")
+    (root / "clips" / "spk").mkdir(parents=True)
+    for number, text in enumerate(SENTENCES):
+        samples, rate = espeak(text, voice=ASR_VOICE)
+        sf.write(root / "clips" / "spk" / f"s{number}.wav", samples, rate)
+        (root / "clips" / "spk" / f"s{number}.lab").write_text(text)
+    convert(root / "clips", root / "chatml", to="chatml")
+    return root
+
+
+@pytest.fixture(scope="session")
+def asr_model(asr_corpus, tmp_path_factory):
+    """The asr-tiny recognizer trained 150 steps on `asr_corpus` (about half a minute):
+    it has learned the six sentences by heart."""
+    from voxtune.asr.config import ASRTrainConfig
+    from voxtune.asr.train import train_asr
+
+    config = load_config(ASRTrainConfig, "asr-tiny", ["trainer.max_steps=150"])
+    return train_asr(asr_corpus / "chatml" / "dataset.jsonl",
+                     tmp_path_factory.mktemp("asr_run") / "run", config, show_progress=False)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` run only where CUDA is available."""
     if torch.cuda.is_available():

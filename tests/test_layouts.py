@@ -202,7 +202,7 @@ def chatml_line(key, path, text, prompt="语音转写：", system="You are a hel
                 {"role": "assistant", "content": text}]
     if system is not None:
         messages.insert(0, {"role": "system", "content": system})
-    return json.dumps({"key": key, "messages": messages, "speech_length": 1, "text_length": 1},
+    return json.dumps({"key": key, "messages": messages, "text_length": len(text)},
                       ensure_ascii=False)
 
 

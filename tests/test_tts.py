@@ -159,16 +159,21 @@ def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, ca
     sentences = tmp_path / "sentences.txt"
     sentences.write_text(f"{SENTENCES[4]}\n\n{SENTENCES[5]}\n")
     out = tmp_path / "eval"
+    prompt = tts_corpus / "data" / "ben" / "s1.wav"
     assert main(["-q", "eval", "tts", "--model", str(base.checkpoint), "--compare",
-                 str(base.checkpoint), "--sentences", str(sentences), "--speaker", "ben",
-                 "--refs", str(tts_corpus / "data" / "ben"), "--codec",
-                 str(tts_corpus / "codec"), "--device", "cpu", "--out", str(out)]) == 0
+                 str(base.checkpoint), "--compare-ref-audio", str(prompt),
+                 "--compare-ref-text", SENTENCES[1], "--sentences", str(sentences),
+                 "--speaker", "ben", "--refs", str(tts_corpus / "data" / "ben"),
+                 "--others", str(tts_corpus / "data"), "--codec", str(tts_corpus / "codec"),
+                 "--device", "cpu", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert set(report) == {"model", "compare"}
     for side in report.values():
         assert side["metrics"]["real_time_factor"]["count"] == 2
         assert "real_time_factor" in side["gates"] and side["device"] == "cpu"
         assert len(side["clips"]) == 2
+        assert side["closest_voice"] == "anna" and "similarity_margin" in side["metrics"]
+    assert (out / "compare" / "voice" / "s000.wav").is_file()  # cloned from the prompt
     assert sorted(p.name for p in (out / "model" / "ben").iterdir()) == [
         "s000.lab", "s000.wav", "s001.lab", "s001.wav"]
     assert "compare: gate" in capsys.readouterr().out

@@ -10,7 +10,7 @@ import logging
 import sys
 
 from voxtune import __version__
-from voxtune.cli import data_verbs, eval_verbs, train_verbs, tts_verbs
+from voxtune.cli import asr_verbs, data_verbs, demo_verb, eval_verbs, train_verbs, tts_verbs
 from voxtune.errors import VoxtuneError
 
 
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"voxtune {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     verbs = parser.add_subparsers(title="stages", metavar="VERB", dest="verb")
+    demo_verb.add_demo(verbs)
     data_verbs.add_demo_data(verbs)
     data_verbs.add_prepare(verbs)
     data_verbs.add_convert(verbs)
@@ -56,5 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     train_verbs.add_train(verbs)
     tts_verbs.add_merge(verbs)
     tts_verbs.add_synthesize(verbs)
+    asr_verbs.add_transcribe(verbs)
     eval_verbs.add_eval(verbs)
     return parser

@@ -1,4 +1,4 @@
-"""CLI verb `eval`: scoring tools (error rates now)."""
+"""CLI verb `eval`: error rates, folders of speech, TTS models, ASR models."""
 
 import argparse
 from pathlib import Path
@@ -8,7 +8,7 @@ from voxtune.errors import VoxtuneError
 
 
 def add_eval(verbs: argparse._SubParsersAction) -> None:
-    p = verbs.add_parser("eval", help="score results: a folder of speech, or error rates")
+    p = verbs.add_parser("eval", help="score results: error rates, speech, TTS or ASR models")
     tools = p.add_subparsers(title="tools", metavar="TOOL", dest="tool")
     wer = tools.add_parser(
         "wer", help="word or character error rate, like Kaldi's compute-wer",
@@ -36,6 +36,7 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     folder.add_argument("--language", default="en", help="language of the texts")
     folder.add_argument("--run", dest="training_run", type=Path,
                         help="training run folder: its loss curves too")
+    _asr_model_argument(folder)
     folder.set_defaults(run=_run_folder)
     tts = tools.add_parser(
         "tts", help="synthesize test sentences with a model (and --compare another), score",
@@ -50,13 +51,54 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     tts.add_argument("--speaker", help="speaker the models learned")
     tts.add_argument("--ref-audio", type=Path, help="reference recording (zero-shot prompt)")
     tts.add_argument("--ref-text", help="transcript of the reference recording")
+    tts.add_argument("--compare-speaker", help="--compare's voice, when not --model's: a "
+                     "speaker it learned…")
+    tts.add_argument("--compare-ref-audio", type=Path, help="…or a reference recording (for "
+                     "example a base model cloning zero-shot what --model learned)")
+    tts.add_argument("--compare-ref-text", help="transcript of --compare-ref-audio")
+    tts.add_argument("--others", type=Path, help="folder of other voices' recordings (one "
+                     "folder per voice): adds the similarity margin")
     tts.add_argument("--codec", help="codec folder (default: the one recorded in the model)")
     tts.add_argument("--language", default="en")
     tts.add_argument("--device", default="auto")
     tts.add_argument("--out", type=Path, required=True, help="report folder")
     tts.add_argument("--run", dest="training_run", type=Path,
-                        help="training run folder: its loss curves too")
+                     help="training run folder: its loss curves too")
+    _asr_model_argument(tts)
     tts.set_defaults(run=_run_tts)
+    asr = tools.add_parser(
+        "asr", help="decode a labelled set with a voxtune ASR model and score CER/WER",
+        description="Transcribe every labelled clip of DATA (ChatML .jsonl, Kaldi, speaker "
+        "folders, any layout voxtune reads) with --model, score it after Whisper-style "
+        "normalisation (CER for zh/ja/th, WER otherwise) and print compute-wer's line; "
+        "OUT/report.json has every utterance (worst first), OUT/report.html the worst ones "
+        "with their audio.")
+    asr.add_argument("data", type=Path, help="labelled speech in any layout voxtune reads")
+    asr.add_argument("--model", type=Path, required=True, help="voxtune ASR model folder")
+    asr.add_argument("--out", type=Path, required=True, help="report folder")
+    asr.add_argument("--language", default="en", help="language of the texts")
+    asr.add_argument("--unit", choices=["word", "char"], help="force WER or CER")
+    asr.add_argument("--beam-size", type=int, default=1, help="1: greedy search (default)")
+    asr.add_argument("--ctc-weight", type=float,
+                     help="weight of the CTC head in joint decoding (default: the model's)")
+    asr.add_argument("--batch-size", type=int, default=8, help="clips decoded together")
+    asr.add_argument("--device", default="auto")
+    asr.set_defaults(run=_run_asr)
+
+
+def _asr_model_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--asr-model", type=Path,
+                   help="score intelligibility with this voxtune ASR model folder instead "
+                   "of Whisper-base")
+
+
+def _asr_config(args: argparse.Namespace):
+    """The ASR backend for intelligibility: --asr-model, else the default (Whisper-base)."""
+    from voxtune.labeling.backends import AsrConfig
+
+    if args.asr_model is None:
+        return None
+    return AsrConfig(backend="voxtune", model=str(args.asr_model), fallback="")
 
 
 def _run_wer(args: argparse.Namespace) -> int:
@@ -84,7 +126,7 @@ def _run_folder(args: argparse.Namespace) -> int:
     from voxtune.eval.folder import evaluate_folder, write_report
 
     report = evaluate_folder(args.data, references=args.refs, language=args.language,
-                             show_progress=not args.quiet)
+                             asr=_asr_config(args), show_progress=not args.quiet)
     _print_report(report)
     print(f"report: {write_report(report, args.out)}")
     print(f"page: {_write_page({'clips': report}, args.refs, args.training_run, args.out)}")
@@ -126,12 +168,17 @@ def _run_tts(args: argparse.Namespace) -> int:
 
     sentences = read_sentences(args.sentences)
     voice = VoiceSpec(speaker=args.speaker, ref_audio=args.ref_audio, ref_text=args.ref_text)
-    models = {"model": args.model, **({"compare": args.compare} if args.compare else {})}
+    other = VoiceSpec(speaker=args.compare_speaker, ref_audio=args.compare_ref_audio,
+                      ref_text=args.compare_ref_text)
+    runs = {"model": (args.model, voice)}
+    if args.compare:
+        runs["compare"] = (args.compare, other if other.speaker or other.ref_audio else voice)
     reports = {}
-    for name, model in models.items():
-        reports[name] = evaluate_tts(model, sentences, args.out, voice, references=args.refs,
+    for name, (model, spec) in runs.items():
+        reports[name] = evaluate_tts(model, sentences, args.out, spec, references=args.refs,
                                      codec=args.codec, language=args.language, name=name,
-                                     device=args.device, show_progress=not args.quiet)
+                                     device=args.device, asr=_asr_config(args),
+                                     others=args.others, show_progress=not args.quiet)
         _print_report(reports[name], f"{name}: ")
     args.out.mkdir(parents=True, exist_ok=True)
     write_text(args.out / "report.json", json.dumps(
@@ -139,4 +186,23 @@ def _run_tts(args: argparse.Namespace) -> int:
         ensure_ascii=False))
     print(f"report: {args.out / 'report.json'}")
     print(f"page: {_write_page(reports, args.refs, args.training_run, args.out)}")
+    return 0
+
+
+def _run_asr(args: argparse.Namespace) -> int:
+    from voxtune.asr.decode import DecodeOptions
+    from voxtune.eval.asr import evaluate_asr, write_asr_report
+
+    options = DecodeOptions(beam_size=args.beam_size, batch_size=args.batch_size,
+                            ctc_weight=args.ctc_weight)
+    report = evaluate_asr(args.model, args.data, language=args.language, unit=args.unit,
+                          options=options, device=args.device, show_progress=not args.quiet)
+    for row in report.utterances:
+        if row.problem:
+            print(f"not scored {row.id}: {row.problem}")
+    rtf = report.metrics["real_time_factor"].mean
+    print(f"{report.summary}  (real-time factor {rtf:.3f} on {report.device})")
+    json_path, page = write_asr_report(report, args.out)
+    print(f"report: {json_path}")
+    print(f"page: {page}")
     return 0

@@ -1,4 +1,4 @@
-"""CLI verb `train`: codec and tts, through the shared trainer."""
+"""CLI verb `train`: codec, tts and asr, through the shared trainer."""
 
 import argparse
 import os
@@ -10,7 +10,7 @@ from voxtune.errors import VoxtuneError
 
 def add_train(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser(
-        "train", help="train a model: codec or tts",
+        "train", help="train a model: codec, tts or asr",
         description="Train a model with voxtune's trainer: checkpoints OUT/step_000001000/, "
         "TensorBoard logs in OUT/logs, OUT/train_log.jsonl, a progress bar; a run whose OUT "
         "has checkpoints continues from the latest. Run under torchrun for several GPUs.")
@@ -31,6 +31,17 @@ def add_train(verbs: argparse._SubParsersAction) -> None:
         "backbone.pretrained=FOLDER_OR_HUB_ID.")
     _train_arguments(tts, "packed dataset folder (voxtune pack)")
     tts.set_defaults(run=_run_train_tts)
+    asr = kinds.add_parser(
+        "asr", help="train the speech recognizer (Fun-ASR-Nano style): encoder, adaptor, LLM",
+        description="Train an audio encoder + adaptor + Qwen3 LLM recognizer on labelled "
+        "speech (ChatML JSONL as Fun-ASR writes it, or any layout voxtune reads). Presets: "
+        "asr (GPU, from scratch), asr-tiny (CPU smoke run), asr-finetune (a trained model on "
+        "a new voice: init_param=MODEL), asr-lora (LoRA on the LLM). Freeze parts with "
+        "audio_encoder_conf.freeze=true, audio_adaptor_conf.freeze=true, llm_conf.freeze=true; "
+        "start from pretrained parts with audio_encoder_conf.kind=whisper "
+        "audio_encoder_conf.pretrained=WHISPER and llm_conf.pretrained=QWEN3.")
+    _train_arguments(asr, "labelled speech: a ChatML .jsonl file, or any layout")
+    asr.set_defaults(run=_run_train_asr)
 
 
 def _train_arguments(p: argparse.ArgumentParser, data_help: str) -> None:
@@ -75,6 +86,22 @@ def _run_train_tts(args: argparse.Namespace) -> int:
         return 0
     result = train_tts(args.data, args.out, config, show_progress=not args.quiet)
     if os.environ.get("RANK", "0") == "0":
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items()
+                          if k.endswith(("loss", "accuracy")))
+        print(f"model: {result.checkpoint}  ({shown})")
+    return 0
+
+
+def _run_train_asr(args: argparse.Namespace) -> int:
+    from voxtune.asr.config import ASRTrainConfig
+    from voxtune.asr.train import train_asr
+
+    config = _train_config(args, ASRTrainConfig)
+    if config is None:
+        return 0
+    result = train_asr(args.data, args.out, config, show_progress=not args.quiet)
+    if os.environ.get("RANK", "0") == "0":
+        print_rejects(result.rejects, "set aside")
         shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items()
                           if k.endswith(("loss", "accuracy")))
         print(f"model: {result.checkpoint}  ({shown})")

@@ -34,6 +34,11 @@ FLITE_SLOTS = (1, 4, 7, 10)
 # this many is the same on every machine.
 MAX_ROSTER = len(ESPEAK_ACCENTS) * len(ESPEAK_VARIANTS)
 
+# The shipped base models train on the first BASE_CORPUS_VOICES voices; these come later in
+# the roster and stay out of all base training, for fine-tuning demos and evaluation.
+BASE_CORPUS_VOICES = 24
+HELD_OUT_VOICES = ("en_us_m5", "en_gb_m5", "en_us_f1")
+
 Engine = Literal["espeak", "flite"]
 
 

@@ -94,10 +94,12 @@ def _clips(report: FolderReport, reference: Path | None) -> str:
 
 
 def _side_by_side(reports: dict[str, FolderReport]) -> str:
-    """One row per clip id both reports scored: text, then each model's output and scores."""
+    """One row per clip both reports scored (matched by file name: the voice folders may
+    differ): text, then each model's output and scores."""
     (first, a), (second, b) = reports.items()
-    theirs = {clip.id: clip for clip in b.clips}
-    pairs = [(clip, theirs[clip.id]) for clip in a.clips if clip.id in theirs]
+    theirs = {Path(clip.audio).name: clip for clip in b.clips}
+    pairs = [(clip, theirs[Path(clip.audio).name]) for clip in a.clips
+             if Path(clip.audio).name in theirs]
     pairs.sort(key=lambda pair: -abs((pair[0].error_rate or 0) - (pair[1].error_rate or 0)))
     head = "".join(f"<th>{html.escape(name)}</th>" for name in (first, second))
     rows = [f"<h2>Side by side: {html.escape(first)} and {html.escape(second)}</h2>"

@@ -14,6 +14,7 @@ from pathlib import Path
 from voxtune.errors import InputError
 from voxtune.eval.folder import FolderReport, Gates, evaluate_folder, summarize
 from voxtune.files import write_text
+from voxtune.labeling.backends import AsrConfig
 from voxtune.tts.generate import SamplingConfig
 from voxtune.tts.synthesize import Synthesizer
 
@@ -43,8 +44,11 @@ def evaluate_tts(model: str | Path, sentences: list[str], out: Path, voice: Voic
                  references: Path | None = None, codec: str | None = None,
                  language: str = "en", name: str = "model",
                  sampling: SamplingConfig | None = None, device: str = "auto",
-                 gates: Gates | None = None, show_progress: bool = True) -> FolderReport:
-    """Synthesize `sentences` into `out/name` and score them (see the module docstring)."""
+                 gates: Gates | None = None, asr: AsrConfig | None = None,
+                 others: Path | None = None, show_progress: bool = True) -> FolderReport:
+    """Synthesize `sentences` into `out/name` and score them (see the module docstring);
+    `asr` picks the recognizer for intelligibility (default: Whisper-base); `others` (a
+    folder of other voices' recordings) adds the similarity margin."""
     folder = Path(out) / name
     if folder.exists():
         shutil.rmtree(folder)  # our own earlier output for this name, never user input
@@ -60,8 +64,8 @@ def evaluate_tts(model: str | Path, sentences: list[str], out: Path, voice: Voic
         write_text(clips / f"s{number:03d}.lab", sentence + "\n")
         factors.append(result.real_time_factor)
         first.append(result.first_audio_s)
-    report = evaluate_folder(folder, references=references, language=language, gates=gates,
-                             show_progress=show_progress)
+    report = evaluate_folder(folder, references=references, language=language, asr=asr,
+                             gates=gates, others=others, show_progress=show_progress)
     report.metrics["real_time_factor"] = summarize(factors)
     report.metrics["first_audio_s"] = summarize(first)
     report.device = str(speaker_model.device)

@@ -10,15 +10,19 @@ import numpy as np
 from voxtune.errors import VoxtuneError
 
 log = logging.getLogger(__name__)
+# Short names of backends that live in later stages (imported only when chosen).
+ALIASES = {"voxtune": "voxtune.asr.backend:VoxtuneTranscriber"}
 
 
 @dataclass
 class AsrConfig:
     """Which ASR labels unlabelled clips.
 
-    `backend`: "whisper", "pocketsphinx", "none" (unlabelled clips are rejected), or
+    `backend`: "whisper", "pocketsphinx", "voxtune" (a recognizer trained with
+    `voxtune train asr`), "none" (unlabelled clips are rejected), or
     "package.module:factory" (called with this config, returns a `Transcriber`).
-    `model`: a faster-whisper model folder or hub id; empty means the packaged Whisper-base.
+    `model`: for whisper, a faster-whisper model folder or hub id (empty: the packaged
+    Whisper-base); for voxtune, the model folder (a `step_…` checkpoint).
     `fallback`: backend tried when `backend` cannot be loaded; "" for none.
     `label_missing`: also transcribe audio that lacks its label in a labelled layout
     (by default such a file is set aside, since a missing label is usually a mistake);
@@ -75,10 +79,10 @@ def _load(name: str, config: AsrConfig) -> Transcriber | None:
         from voxtune.labeling.sphinx import SphinxTranscriber
 
         return SphinxTranscriber()
-    module_name, sep, factory = name.partition(":")
+    module_name, sep, factory = ALIASES.get(name, name).partition(":")
     if not sep:
-        raise VoxtuneError(f"unknown ASR backend {name!r}; use whisper, pocketsphinx, none, "
-                           "or package.module:factory")
+        raise VoxtuneError(f"unknown ASR backend {name!r}; use whisper, pocketsphinx, voxtune, "
+                           "none, or package.module:factory")
     try:
         return getattr(importlib.import_module(module_name), factory)(config)
     except (ImportError, AttributeError) as exc:

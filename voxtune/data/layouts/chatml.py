@@ -10,8 +10,13 @@ The task prompt before the speech marker and the system prompt are kept in
 `Utterance.extra["prompt"]`/`["system"]` so a round trip writes them back unchanged.
 `speech_length` is the 10 ms fbank frame count of the audio (`lengths.fbank_frames`) and
 `text_length` the transcript's token count under `ExportOptions.tokenizer`; both are
-recomputed on writing. The format holds no speaker or language: the speaker is the JSONL
-file's folder name and the language the caller's default.
+recomputed on writing. On reading, a `speech_length` that disagrees with the audio by more
+than `LENGTH_TOLERANCE_FRAMES` or `LENGTH_TOLERANCE_RATIO` (whichever is more) sets the line
+aside: the line then names the wrong file, or the audio changed after the list was made.
+The tolerance absorbs the other frame-count conventions in use (N / 160 without snip_edges,
+counting after resampling to 16 kHz), which differ by a few frames. The format holds no
+speaker or language: the speaker is the JSONL file's folder name and the language the
+caller's default.
 """
 
 import re
@@ -36,6 +41,8 @@ from voxtune.files import write_jsonl
 
 SUFFIX = ".jsonl"
 START, END = "<|startofspeech|>", "<|endofspeech|>"
+LENGTH_TOLERANCE_FRAMES = 10  # 100 ms
+LENGTH_TOLERANCE_RATIO = 0.02
 _SPEECH = re.compile(re.escape(START) + "!(.*?)" + re.escape(END), re.DOTALL)
 
 
@@ -106,6 +113,9 @@ def _parse(path: Path, number: int, obj: dict[str, Any], speaker: str,
     audio = resolve_audio(path, match.group(1))
     if audio is None:
         return missing_audio(path, number, match.group(1), id=str(key))
+    wrong_length = _check_speech_length(path, number, obj.get("speech_length"), audio, str(key))
+    if wrong_length is not None:
+        return wrong_length
     extra: dict[str, Any] = {"prompt": user[:match.start()]}
     if isinstance(system, str):
         extra["system"] = system
@@ -113,6 +123,28 @@ def _parse(path: Path, number: int, obj: dict[str, Any], speaker: str,
         extra["suffix"] = user[match.end():]
     return Utterance(id=str(key), audio=audio, speaker=speaker, language=language,
                      text=one_line(answer), extra=extra)
+
+
+def _check_speech_length(path: Path, number: int, declared: Any, audio: Path,
+                         key: str) -> Reject | None:
+    """The reject for a `speech_length` that is not a number or disagrees with `audio`."""
+    if declared is None:
+        return None
+    where = f"{path} line {number}"
+    if isinstance(declared, bool) or not isinstance(declared, int | float):
+        return reject(path, "bad_field", f'{where}: "speech_length" is {declared!r}, not a '
+                      "count of 10 ms frames; correct it or delete the key", id=key)
+    try:
+        samples, rate = sample_count(audio)
+    except ClipRejected as exc:
+        return reject(path, exc.reason, f"{where}: {exc}", id=key)
+    frames = fbank_frames(samples, rate)
+    if abs(declared - frames) <= max(LENGTH_TOLERANCE_FRAMES, LENGTH_TOLERANCE_RATIO * frames):
+        return None
+    return reject(path, "speech_length_mismatch", f"{where}: speech_length {declared} but "
+                  f"{audio} holds {frames} frames of 10 ms ({samples / rate:.2f} s); the line "
+                  "names the wrong audio or the audio changed since the list was written: fix "
+                  "the path, or write the list again with voxtune convert --to chatml", id=key)
 
 
 def target(out: Path) -> Path:

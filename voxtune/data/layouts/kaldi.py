@@ -42,7 +42,7 @@ def read(src: Path, language: str) -> tuple[list[Utterance], list[Reject]]:
         raise InputError(f"{folder}: a Kaldi data folder needs both wav.scp and text; "
                          f"missing {', '.join(n for n in REQUIRED if not (folder / n).is_file())}")
     rejects: list[Reject] = []
-    recordings = _read_wav_scp(folder / "wav.scp", rejects)
+    recordings = read_wav_scp(folder / "wav.scp", rejects)
     texts = read_table(folder / "text", rejects)
     speakers = read_table(folder / "utt2spk", rejects) if (folder / "utt2spk").is_file() else {}
     entries: dict[str, Entry] = (_read_segments(folder / "segments", rejects)
@@ -95,7 +95,7 @@ def read_table(path: Path, rejects: list[Reject]) -> dict[str, tuple[int, str]]:
     return table
 
 
-def _read_wav_scp(path: Path, rejects: list[Reject]) -> dict[str, Path | Reject]:
+def read_wav_scp(path: Path, rejects: list[Reject]) -> dict[str, Path | Reject]:
     """Recording id → audio path, or the reject every utterance of that recording gets."""
     recordings: dict[str, Path | Reject] = {}
     for rec, (number, value) in read_table(path, rejects).items():
