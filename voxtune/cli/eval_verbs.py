@@ -31,12 +31,7 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
         "with 95%% confidence intervals; pass/fail gates (GPT-SoVITS's: MOS > 3.5, "
         "similarity > 0.75, intelligibility > 0.8); OUT/report.json.")
     folder.add_argument("data", type=Path, help="audio with texts, in any layout voxtune reads")
-    folder.add_argument("--refs", type=Path, help="folder of the target voice's recordings")
-    folder.add_argument("--out", type=Path, required=True, help="report folder")
-    folder.add_argument("--language", default="en", help="language of the texts")
-    folder.add_argument("--run", dest="training_run", type=Path,
-                        help="training run folder: its loss curves too")
-    _asr_model_argument(folder)
+    _scoring_arguments(folder)
     folder.set_defaults(run=_run_folder)
     tts = tools.add_parser(
         "tts", help="synthesize test sentences with a model (and --compare another), score",
@@ -47,7 +42,6 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     tts.add_argument("--model", required=True, help="VoxTTS model folder")
     tts.add_argument("--compare", help="a second model folder to score the same way")
     tts.add_argument("--sentences", type=Path, required=True, help="one sentence per line")
-    tts.add_argument("--refs", type=Path, help="folder of the target voice's recordings")
     tts.add_argument("--speaker", help="speaker the models learned")
     tts.add_argument("--ref-audio", type=Path, help="reference recording (zero-shot prompt)")
     tts.add_argument("--ref-text", help="transcript of the reference recording")
@@ -56,15 +50,9 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     tts.add_argument("--compare-ref-audio", type=Path, help="…or a reference recording (for "
                      "example a base model cloning zero-shot what --model learned)")
     tts.add_argument("--compare-ref-text", help="transcript of --compare-ref-audio")
-    tts.add_argument("--others", type=Path, help="folder of other voices' recordings (one "
-                     "folder per voice): adds the similarity margin")
     tts.add_argument("--codec", help="codec folder (default: the one recorded in the model)")
-    tts.add_argument("--language", default="en")
     tts.add_argument("--device", default="auto")
-    tts.add_argument("--out", type=Path, required=True, help="report folder")
-    tts.add_argument("--run", dest="training_run", type=Path,
-                     help="training run folder: its loss curves too")
-    _asr_model_argument(tts)
+    _scoring_arguments(tts)
     tts.set_defaults(run=_run_tts)
     asr = tools.add_parser(
         "asr", help="decode a labelled set with a voxtune ASR model and score CER/WER",
@@ -86,10 +74,18 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     asr.set_defaults(run=_run_asr)
 
 
-def _asr_model_argument(p: argparse.ArgumentParser) -> None:
+def _scoring_arguments(p: argparse.ArgumentParser) -> None:
+    """What `eval folder` and `eval tts` both score with, and where the report goes."""
+    p.add_argument("--refs", type=Path, help="folder of the target voice's recordings")
+    p.add_argument("--others", type=Path, help="folder of other voices' recordings (one "
+                   "folder per voice): adds the similarity margin")
+    p.add_argument("--language", default="en", help="language of the texts")
     p.add_argument("--asr-model", type=Path,
                    help="score intelligibility with this voxtune ASR model folder instead "
                    "of Whisper-base")
+    p.add_argument("--out", type=Path, required=True, help="report folder")
+    p.add_argument("--run", dest="training_run", type=Path,
+                   help="training run folder: its loss curves too")
 
 
 def _asr_config(args: argparse.Namespace):
@@ -126,7 +122,8 @@ def _run_folder(args: argparse.Namespace) -> int:
     from voxtune.eval.folder import evaluate_folder, write_report
 
     report = evaluate_folder(args.data, references=args.refs, language=args.language,
-                             asr=_asr_config(args), show_progress=not args.quiet)
+                             asr=_asr_config(args), others=args.others,
+                             show_progress=not args.quiet)
     _print_report(report)
     print(f"report: {write_report(report, args.out)}")
     print(f"page: {_write_page({'clips': report}, args.refs, args.training_run, args.out)}")

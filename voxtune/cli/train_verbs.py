@@ -86,9 +86,7 @@ def _run_train_tts(args: argparse.Namespace) -> int:
         return 0
     result = train_tts(args.data, args.out, config, show_progress=not args.quiet)
     if os.environ.get("RANK", "0") == "0":
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items()
-                          if k.endswith(("loss", "accuracy")))
-        print(f"model: {result.checkpoint}  ({shown})")
+        _print_model(result.checkpoint, result.final)
     return 0
 
 
@@ -102,7 +100,12 @@ def _run_train_asr(args: argparse.Namespace) -> int:
     result = train_asr(args.data, args.out, config, show_progress=not args.quiet)
     if os.environ.get("RANK", "0") == "0":
         print_rejects(result.rejects, "set aside")
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in result.final.items()
-                          if k.endswith(("loss", "accuracy")))
-        print(f"model: {result.checkpoint}  ({shown})")
+        _print_model(result.checkpoint, result.final)
     return 0
+
+
+def _print_model(checkpoint: Path, final: dict[str, float]) -> None:
+    """The last checkpoint and its final losses and accuracies."""
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in final.items()
+                      if k.endswith(("loss", "accuracy")))
+    print(f"model: {checkpoint}  ({shown})")

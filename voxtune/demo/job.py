@@ -79,7 +79,11 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
     lines = TEST_SENTENCES.read_text(encoding="utf-8").splitlines()[:plan.sentences]
     sentences.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # the base model clones the voice from one of the user's own prepared clips
-    reference = sorted((out / "dataset" / plan.voice).glob("*.wav"))[0]
+    prepared = sorted((out / "dataset" / plan.voice).glob("*.wav"))
+    if not prepared:
+        raise VoxtuneError(f"{out / 'dataset' / plan.voice}: preparation kept no clip of the "
+                           f"voice; {out / 'dataset' / 'report.txt'} says why")
+    reference = prepared[0]
     report = out / "report"
     _stage(run, echo, ["eval", "tts", "--model", str(out / "model"), "--speaker", plan.voice,
                        "--compare", plan.base, "--compare-ref-audio", str(reference),
