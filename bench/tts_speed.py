@@ -15,11 +15,15 @@ per second, real-time factor at the codec's frame rate, and time to first audio,
 plain transformers `generate` (eager, dynamic cache) of the same backbone.
 
     python bench/tts_speed.py --part train --size qwen3-0.6b --batch 8 --seq 2048 --compile
+    python bench/tts_speed.py --part train --data PACKED --config tts --steps 50 --profile
     python bench/tts_speed.py --part generate --size vox-base --frames 180
     python bench/tts_speed.py --part generate --size qwen3-0.6b --frames 180 --no-batched
+    python bench/tts_speed.py --part generate --model vox-base --frames 180 \
+        --variant reduce-overhead:4 --variant max-autotune:2
 """
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -30,6 +34,8 @@ import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from voxtune.train.blocks import compile_blocks
+from voxtune.tts import generate as decoding
+from voxtune.tts.checkpoint import load_tts
 from voxtune.tts.config import BackboneConfig, LoraConfig
 from voxtune.tts.generate import SamplingConfig, generate
 from voxtune.tts.layout import TokenLayout
@@ -115,6 +121,51 @@ def bench_train(args, size: dict) -> list[dict]:
     return rows
 
 
+def bench_packed(args) -> list[dict]:
+    """`voxtune train tts`'s own step (fp32 weights, bf16 autocast, padding mask, four
+    codebook losses) on batches of a packed dataset, whose shapes change every step."""
+    rows = []
+    for compiled in (False, True):
+        rows.append(_packed_row(args, compiled))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    return rows
+
+
+def _packed_row(args, compiled: bool) -> dict:
+    from voxtune.config import load_config
+    from voxtune.tts.config import TTSTrainConfig
+    from voxtune.tts.train import build_tts_run
+
+    task, batches, _ = build_tts_run(args.data, load_config(TTSTrainConfig, args.config, []))
+    model = task.model.cuda()
+    if compiled:
+        compile_blocks(model)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
+    stream = itertools.chain.from_iterable(itertools.repeat(batches))
+    counted = {"real": 0, "padded": 0}
+
+    def step():
+        batch = task.move_to(next(stream), torch.device("cuda"))
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            losses, _ = task.training_step({"model": model}, batch, 0)
+        losses["model"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        counted["real"] += int(batch["attention_mask"].sum())
+        counted["padded"] += batch["attention_mask"].numel()
+
+    for _ in range(args.warmup):
+        step()
+    counted.update(real=0, padded=0)
+    wall = timed(step, 0, args.steps, args.profile and compiled)
+    return {"model": f"voxtune train tts step, {args.config} preset"
+            + (", blocks compiled" if compiled else ""),
+            "tokens_per_s": round(counted["real"] / wall),
+            "padded_tokens_per_s": round(counted["padded"] / wall),
+            "steps_per_s": round(args.steps / wall, 2)}
+
+
 def train_plain(args, size: dict) -> dict:
     b, t = args.batch, args.seq
     lm = plain_lm(size).cuda().to(torch.bfloat16)
@@ -186,10 +237,11 @@ def bench_generate(args, size: dict) -> list[dict]:
                                  None))
     print(json.dumps(results[-1]), file=sys.stderr)
     del lm
-    model = vox_model(size).cuda().to(torch.bfloat16).eval()
+    model = load_tts(args.model)[0] if args.model else vox_model(size)
+    model = model.cuda().to(torch.bfloat16).eval()
     layout = model.layout
     grid = np.full((args.prompt, layout.num_codebooks), -1)
-    grid[:, 0] = np.random.randint(0, size["text_vocab"], args.prompt)
+    grid[:, 0] = np.random.randint(0, layout.text_vocab, args.prompt)
     grid[-1, 0] = layout.audio_start
     # same sampling rules (so the same compiled step) for one frame and for all of them
     one_frame = SamplingConfig(max_frames=1, min_frames=args.frames, seed=0)
@@ -211,7 +263,21 @@ def bench_generate(args, size: dict) -> list[dict]:
             row = _generate_row(name + ", 4 pieces in one batch", 4 * args.frames, wall, None)
             row["steps_per_s"] = round((args.frames + layout.num_codebooks) / wall, 1)
             results.append(row)
+    for mode, unroll in args.variants:
+        results.append(_decode_variant(model, grid, fixed, mode, unroll, args.frames))
+        print(json.dumps(results[-1]), file=sys.stderr)
     return results
+
+
+def _decode_variant(model, grid, sampling, mode: str, unroll: int, frames: int) -> dict:
+    """Batch-1 compiled decoding under another compile mode or steps per graph launch."""
+    decoding.COMPILE_MODE, decoding.UNROLL = mode, unroll
+    model.__dict__.pop("_static_decoders", None)
+    for _ in range(3):
+        generate(model, [grid], sampling, compile=True)
+    wall = _wall(generate, model, [grid], sampling, compile=True)
+    return _generate_row(f"voxtune generate (compiled, {mode}, {unroll} steps per launch)",
+                         frames + model.layout.num_codebooks, wall, None)
 
 
 def _wall(call, *args, **kwargs) -> float:
@@ -247,9 +313,22 @@ def main() -> None:
                         help="print the GPU kernels that dominate a compiled step")
     parser.add_argument("--batched", action=argparse.BooleanOptionalAction, default=True,
                         help="generation: also decode four text pieces in one batch")
+    parser.add_argument("--data", help="training: time the real training step on this packed "
+                        "dataset (shapes vary per batch) instead of random grids")
+    parser.add_argument("--config", default="tts", help="training with --data: the preset")
+    parser.add_argument("--model", help="generation: a trained VoxTTS (folder or shipped "
+                        "name) in place of random weights of --size")
+    parser.add_argument("--variant", dest="variants", action="append", default=[],
+                        type=lambda text: (text.split(":")[0], int(text.split(":")[1])),
+                        metavar="MODE:UNROLL", help="generation: also time compiled decoding "
+                        "under this torch.compile mode and steps per launch (repeatable), "
+                        "e.g. max-autotune:2")
     args = parser.parse_args()
     size = SIZES[args.size]
-    rows = bench_train(args, size) if args.part == "train" else bench_generate(args, size)
+    if args.part == "generate":
+        rows = bench_generate(args, size)
+    else:
+        rows = bench_packed(args) if args.data else bench_train(args, size)
     print(json.dumps({"benchmark": f"tts_{args.part}", "date": date.today().isoformat(),
                       "device": torch.cuda.get_device_name(), "size": args.size,
                       "torch": torch.__version__, "args": vars(args), "results": rows},

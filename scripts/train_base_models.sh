@@ -4,6 +4,7 @@
 # voxtune/models/vox-base in float16. docs/models.md records the runs.
 #
 #   bash scripts/train_base_models.sh [RUN_DIR]        # on a GPU
+#   CODEC=voxtune/models/vox-base/codec bash scripts/train_base_models.sh   # TTS only
 #
 # The sizes come from the environment, so the same script smoke-tests on a CPU:
 #   SPEAKERS=3 MINUTES=0.5 CODEC_CONFIG=codec-tiny CODEC_STEPS=20 TTS_CONFIG=tts-tiny \
@@ -12,25 +13,35 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run=${1:-runs/base}
 voxtune=${VOXTUNE:-voxtune}
+python=${PYTHON:-python3}
 speakers=${SPEAKERS:-24}  # the roster's first 24 (voxtune/demo/voices.py BASE_CORPUS_VOICES)
-minutes=${MINUTES:-8}
+minutes=${MINUTES:-30}
+# share of clips saying recombined sentences: text variety, so the LM learns to read
+recombined=${RECOMBINED:-0.75}
 codec_steps=${CODEC_STEPS:-4000}
 tts_steps=${TTS_STEPS:-10000}
 ship_to=${SHIP_TO:-voxtune/models/vox-base}
 
 $voxtune demo-data "$run/corpus" --speakers "$speakers" --minutes "$minutes" --no-mandarin \
-    --no-long --seed 0
-$voxtune train codec "${CODEC_CONFIG:-codec}" "$run/corpus/clips" "$run/codec" \
-    trainer.max_steps="$codec_steps" loss.gan_start_step=$((codec_steps / 4)) \
-    trainer.save_every=$((codec_steps / 4)) trainer.val_every=$((codec_steps / 8)) \
-    trainer.optim.warmup_steps=$((codec_steps / 20)) ${CODEC_ARGS:-}
-python scripts/ship_model.py codec "$(ls -d "$run"/codec/step_* | tail -1)" "$ship_to/codec"
+    --no-long --recombined "$recombined" --seed 0
+if [ -z "${CODEC:-}" ]; then
+    $voxtune train codec "${CODEC_CONFIG:-codec}" "$run/corpus/clips" "$run/codec" \
+        trainer.max_steps="$codec_steps" loss.gan_start_step=$((codec_steps / 4)) \
+        trainer.save_every=$((codec_steps / 4)) trainer.val_every=$((codec_steps / 8)) \
+        trainer.optim.warmup_steps=$((codec_steps / 20)) ${CODEC_ARGS:-}
+    "$python" scripts/ship_model.py codec "$(ls -d "$run"/codec/step_* | tail -1)" \
+        "$ship_to/codec"
+    CODEC=$ship_to/codec
+fi
 # tokens from the shipped (float16) codec, whose id the TTS model records
-$voxtune extract "$run/corpus/clips" --codec "$ship_to/codec"
+$voxtune extract "$run/corpus/clips" --codec "$CODEC"
 $voxtune pack "$run/corpus/clips" "$run/packed"
+# validation on held-out records; the best-scoring checkpoint is the one shipped
 $voxtune train tts "${TTS_CONFIG:-tts}" "$run/packed" "$run/tts" \
     trainer.max_steps="$tts_steps" trainer.save_every=$((tts_steps / 4)) \
-    trainer.val_every=$((tts_steps / 10)) data.val_records="${VAL_RECORDS:-8}" ${TTS_ARGS:-}
-python scripts/ship_model.py tts "$(ls -d "$run"/tts/step_* | tail -1)" "$ship_to/tts" \
-    --codec-name vox-base
+    trainer.val_every=$((tts_steps / 40)) trainer.best_by=val/loss \
+    data.val_records="${VAL_RECORDS:-8}" ${TTS_ARGS:-}
+best=$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['checkpoint'])" \
+    "$run/tts/best.json")
+"$python" scripts/ship_model.py tts "$run/tts/$best" "$ship_to/tts" --codec-name vox-base
 du -sh "$ship_to"

@@ -199,3 +199,24 @@ def test_a_voice_made_alone_speaks_as_it_does_in_the_full_corpus(corpus, tmp_pat
         (corpus.out / "clips" / name / p.name).read_bytes() for p in made]
     with pytest.raises(InputError, match="no demo voice named 'nobody'"):
         demo_data(tmp_path / "x", voices_named=["nobody"], show_progress=False)
+
+
+def test_recombined_sentences_are_new_and_reproducible(corpus, tmp_path):
+    """Base-model corpora trade shipped sentences for recombined ones; the rest is unchanged."""
+    from voxtune.demo.recombine import WordChain
+
+    chain = WordChain("en")
+    settings = dict(speakers=1, minutes=0.3, long=False, show_progress=False)
+    mixed = demo_data(tmp_path / "mixed", seed=0, recombined=0.5, **settings)
+    again = demo_data(tmp_path / "again", seed=0, recombined=0.5, **settings)
+    name = mixed.speakers[0]
+    texts = [p.read_text("utf-8") for p in sorted((tmp_path / "mixed" / "clips" / name)
+                                                   .glob("*.lab"))]
+    assert texts == [p.read_text("utf-8") for p in sorted(
+        (tmp_path / "again" / "clips" / name).glob("*.lab"))]
+    new = [text for text in texts if text not in chain.known]
+    assert 0 < len(new) < len(texts)  # about half, never a shipped or held-out sentence
+    assert all(len(text.split()) >= 5 and text[-1] in ".?!" for text in new)
+    assert set(texts) - set(new) <= set(sentences("en"))
+    with pytest.raises(InputError, match="--recombined is a share"):
+        demo_data(tmp_path / "x", recombined=1.5, show_progress=False)

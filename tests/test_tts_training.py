@@ -241,3 +241,27 @@ def test_a_time_limit_stops_with_a_checkpoint_and_a_later_run_finishes(tts_corpu
                       show_progress=False)
     assert again.checkpoint.name == "step_000000006"
     assert [step for step, _ in list_checkpoints(out)][-1] == 6
+
+
+def test_the_best_validated_checkpoint_is_kept_and_named(tts_corpus, tmp_path):
+    from voxtune.train.checkpoints import best_checkpoint, list_checkpoints, read_best
+
+    out = tmp_path / "run"
+    # a learning rate this high overshoots, so the validation loss does not only fall
+    config = tiny("trainer.max_steps=24", "trainer.val_every=3", "trainer.save_every=100",
+                  "trainer.keep_last=1", "trainer.best_by=val/loss", "data.val_records=1",
+                  "trainer.optim.lr=0.03")
+    train_tts(tts_corpus / "packed", out, config, show_progress=False)
+    scores = {row["step"]: row["val/loss"] for row in read_run_log(out) if "val/loss" in row}
+    best = read_best(out)
+    assert best["metric"] == "val/loss" and best["step"] == min(scores, key=scores.get)
+    assert best["value"] == pytest.approx(min(scores.values()))
+    assert best_checkpoint(out) == out / best["checkpoint"]
+    assert best["step"] < 24  # it overshot after its best
+    kept = {step for step, _ in list_checkpoints(out)}
+    assert kept == {best["step"], 24}  # the last one and the best one, nothing else
+    with pytest.raises(Exception, match="best_by=val/nothing"):
+        train_tts(tts_corpus / "packed", tmp_path / "bad",
+                  tiny("trainer.max_steps=3", "trainer.val_every=3",
+                       "trainer.best_by=val/nothing", "data.val_records=1"),
+                  show_progress=False)

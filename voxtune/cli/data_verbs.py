@@ -28,6 +28,9 @@ def add_demo_data(verbs: argparse._SubParsersAction) -> None:
                    "--speakers (e.g. a voice held out of another corpus)")
     p.add_argument("--no-clips", action="store_true", help="skip the labelled clips")
     p.add_argument("--no-long", action="store_true", help="skip the long recordings")
+    p.add_argument("--recombined", type=float, default=0.0, metavar="SHARE",
+                   help="share of clips (0-1) that say new sentences recombined from the "
+                   "shipped ones, for text variety when training a base model (default 0)")
     p.set_defaults(run=_run_demo_data)
 
 
@@ -38,6 +41,7 @@ def _run_demo_data(args: argparse.Namespace) -> int:
                         mandarin=not args.no_mandarin, messy=args.messy,
                         clips=not args.no_clips, long=not args.no_long,
                         voices_named=args.voices.split(",") if args.voices else None,
+                        recombined=args.recombined,
                         show_progress=not args.quiet)
     print(f"demo corpus in {summary.out}: {len(summary.speakers)} speakers; "
           f"{summary.clips} labelled clips ({summary.clip_seconds / 60:.1f} min) in clips/, "

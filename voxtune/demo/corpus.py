@@ -21,16 +21,28 @@ the files that are already there.
 import itertools
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from voxtune.demo.clips import write_clips
 from voxtune.demo.long import write_long
 from voxtune.demo.messy import write_messy
-from voxtune.demo.speech import CLIPS, CORPUS, ORDER, Meter, Spoken, sentences, stream
+from voxtune.demo.recombine import WordChain
+from voxtune.demo.speech import (
+    CLIPS,
+    CORPUS,
+    ORDER,
+    RECOMBINED,
+    Meter,
+    Spoken,
+    sentences,
+    stream,
+)
 from voxtune.demo.voices import MAX_ROSTER, Voice, voices
 from voxtune.errors import InputError
 from voxtune.files import write_jsonl, write_text
@@ -56,7 +68,7 @@ class DemoSummary:
 def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
               mandarin: bool = True, clips: bool = True, long: bool = True,
               messy: bool = False, voices_named: list[str] | None = None,
-              show_progress: bool = True) -> DemoSummary:
+              recombined: float = 0.0, show_progress: bool = True) -> DemoSummary:
     """Write a synthetic speech corpus with exact transcripts and timings to `out`.
 
     `speakers` English voices (espeak-ng, plus flite when installed) each get about
@@ -65,13 +77,17 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
     (≥ 0) picks sentences, pauses, formats, levels and noise; the same settings and seed
     give the same files. `voices_named` picks voices from the roster by name instead of
     taking the first `speakers` (each voice speaks as it would in a larger corpus, so a
-    voice held out of one corpus can be made on its own later). Needs the espeak-ng
-    program (apt-get install espeak-ng).
+    voice held out of one corpus can be made on its own later). `recombined` is the share of
+    clips that say a new sentence recombined from the shipped ones (`WordChain`) instead of
+    a shipped one: text variety for training a base model. Needs the espeak-ng program
+    (apt-get install espeak-ng).
     """
     if minutes <= 0:
         raise InputError(f"--minutes must be more than 0, not {minutes}")
     if seed < 0:
         raise InputError(f"--seed must be 0 or more, not {seed}")
+    if not 0.0 <= recombined <= 1.0:
+        raise InputError(f"--recombined is a share of the clips, from 0 to 1, not {recombined}")
     positions, roster = _pick(speakers, mandarin, voices_named)
     if not roster:
         raise InputError("no speakers to make: ask for --speakers 1 or more, or keep Mandarin")
@@ -96,7 +112,9 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
             texts = sentences(voice.language)
             order = [texts[i] for i in stream(seed, index, ORDER).permutation(len(texts))]
             if clips:
-                spoken = Spoken(voice, itertools.cycle(order), pool, 2 * workers)
+                texts = _mixed(itertools.cycle(order), voice.language, recombined,
+                               stream(seed, index, RECOMBINED))
+                spoken = Spoken(voice, texts, pool, 2 * workers)
                 count, seconds = write_clips(out / "clips" / voice.name, spoken, budget,
                                              stream(seed, index, CLIPS), Meter(bar, budget))
                 summary.clips += count
@@ -117,6 +135,15 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
         summary.messy = out / "messy"
         write_messy(summary.messy, seed)
     return summary
+
+
+def _mixed(shipped: Iterator[str], language: str, share: float, rng: np.random.Generator
+           ) -> Iterator[str]:
+    """The shipped sentences in order, each replaced with probability `share` by a
+    recombined one."""
+    chain = WordChain(language) if share > 0 else None
+    for text in shipped:
+        yield chain.sentence(rng) if chain and rng.random() < share else text
 
 
 def _pick(speakers: int, mandarin: bool, named: list[str] | None

@@ -18,7 +18,7 @@ from voxtune.demo.voices import Voice
 SENTENCE_FILES = {"en": "sentences_en.txt", "zh": "sentences_cmn.txt"}
 
 # Independent random streams, so that leaving out one form does not change the others.
-ORDER, CLIPS, LONG, MESSY, CORPUS = range(5)
+ORDER, CLIPS, LONG, MESSY, CORPUS, RECOMBINED = range(6)
 
 
 def sentences(language: str) -> list[str]:

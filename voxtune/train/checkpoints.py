@@ -5,16 +5,19 @@ loadable on their own) plus `trainer_state.pt`: optimizer, schedule and scaler s
 step, each rank's data position and random-number states, so that a resumed run continues
 exactly where the saved one was. A folder is first written under a hidden temporary name
 and renamed when complete, so a killed run never leaves a checkpoint that looks whole.
+`best.json` names the checkpoint with the best validation score, which pruning spares.
 """
 
+import json
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from voxtune.files import PARTIAL_MARK
+from voxtune.files import PARTIAL_MARK, write_text
 
 TRAINER_STATE = "trainer_state.pt"
+BEST_FILE = "best.json"
 _STEP_DIR = re.compile(r"^step_(\d{9})$")
 
 
@@ -61,6 +64,27 @@ def commit_checkpoint(out: Path, step: int, tmp: Path, keep_last: int) -> Path:
         shutil.rmtree(final)
     tmp.rename(final)
     if keep_last > 0:
-        for _, old in list_checkpoints(out)[:-keep_last]:
-            shutil.rmtree(old, ignore_errors=True)
+        best = read_best(out)
+        for old_step, old in list_checkpoints(out)[:-keep_last]:
+            if best is None or old_step != best["step"]:
+                shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def read_best(out: Path) -> dict | None:
+    """`{"step", "metric", "value"}` of the best validated checkpoint, if one was recorded."""
+    path = out / BEST_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def record_best(out: Path, step: int, metric: str, value: float) -> None:
+    """Name the checkpoint of `step` as the best so far by `metric`."""
+    write_text(out / BEST_FILE, json.dumps({"step": step, "metric": metric, "value": value,
+                                            "checkpoint": step_name(step)}) + "\n")
+
+
+def best_checkpoint(out: Path) -> Path | None:
+    """The checkpoint that `best.json` names, if it is still there."""
+    best = read_best(out)
+    folder = out / step_name(best["step"]) if best else None
+    return folder if folder is not None and (folder / TRAINER_STATE).is_file() else None

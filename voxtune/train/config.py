@@ -33,7 +33,10 @@ class TrainerConfig:
     Steps are optimizer steps; one step draws `grad_accum` batches. `precision` "bf16" and
     "fp16" autocast the forward pass (fp16 with a gradient scaler); "fp32" does not.
     Checkpoints go to `OUT/step_000001000/`; the last `keep_last` are kept. With `resume`, a
-    run whose output folder already has checkpoints continues from the latest one. `compile`
+    run whose output folder already has checkpoints continues from the latest one. With
+    `best_by` (a validation scalar, lower is better, e.g. `val/loss`), every validation that
+    improves it is saved as a checkpoint too, kept beside the last K and named in
+    `OUT/best.json`: the checkpoint to ship when a long run starts to overfit. `compile`
     compiles each transformer block (or each whole module that has none) with
     `torch.compile`, which fuses the elementwise work between the matrix products; it pays
     off on long GPU runs.
@@ -49,6 +52,7 @@ class TrainerConfig:
     val_every: int = 500
     save_every: int = 500
     keep_last: int = 3
+    best_by: str | None = None  # keep the checkpoint of the lowest value of this val scalar
     resume: bool = True
     compile: bool = False  # torch.compile each block (fuses kernels; slower start)
     # stop after this many minutes (with a checkpoint); a later run continues to max_steps

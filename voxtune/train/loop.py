@@ -28,6 +28,8 @@ from voxtune.train.checkpoints import (
     begin_checkpoint,
     commit_checkpoint,
     latest_checkpoint,
+    read_best,
+    record_best,
     remove_partial_checkpoints,
 )
 from voxtune.train.config import OptimConfig, TrainerConfig
@@ -104,13 +106,17 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
             window.add({f"grad_norm/{k}": v for k, v in norms.items()}, 0.0)
             if step % config.log_every == 0 or final:
                 last = _log(window, log, step, config, lr_scale, task, place, bar)
+            improved = False
             if val and config.val_every and (step % config.val_every == 0 or final):
                 measured = _validate(task, modules, val, place, config)
                 last.update(measured)
                 if log:
                     log.scalars(step, measured)
-            if step % config.save_every == 0 or final:
+                improved = _improves(out, measured, config, place)
+            if step % config.save_every == 0 or final or improved:
                 _save(out, step, task, optimizers, scaler, train, place, config)
+            if improved and place.is_main:
+                record_best(out, step, config.best_by, measured[config.best_by])
             bar.update(1)
             if final:
                 break
@@ -120,6 +126,20 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
             log.close()
         distributed.teardown(place)
     return last
+
+
+def _improves(out: Path, measured: dict[str, float], config: TrainerConfig,
+              place: Placement) -> bool:
+    """Whether this validation beats the best one recorded under `out` by `best_by` (rank 0
+    decides for every rank)."""
+    if config.best_by is None:
+        return False
+    if config.best_by not in measured:
+        raise ConfigError(f"trainer.best_by={config.best_by}: validation reports only "
+                          f"{', '.join(sorted(measured))}; pick one of those")
+    best = read_best(out) if place.is_main else None
+    better = best is None or measured[config.best_by] < best["value"]
+    return bool(distributed.broadcast(better, place))
 
 
 def _out_of_time(started: float, config: TrainerConfig, place: Placement) -> bool:

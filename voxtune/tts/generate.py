@@ -28,6 +28,7 @@ from voxtune.tts.model import VoxTTS
 CHECK_EVERY = 8  # steps between the host's checks for the end of every prompt
 UNROLL = 2  # decoding steps per compiled call (one CUDA graph launch); divides CHECK_EVERY
 CACHE_BUCKET = 256  # static caches come in multiples of this many positions
+COMPILE_MODE = "reduce-overhead"  # torch.compile mode of the decoding step (CUDA graphs)
 
 
 @dataclass
@@ -246,7 +247,7 @@ def _static_decoder(model: VoxTTS, sampling: SamplingConfig, batch: int, length:
         state = _DecodeState(model, sampling, batch, length, device)
         state.static()
         decoders[key] = (cache, state, torch.compile(_Step(model, state, UNROLL),
-                                                     mode="reduce-overhead"))
+                                                     mode=COMPILE_MODE))
     cache, state, step = decoders[key]
     cache.reset()
     return cache, state, step, length
