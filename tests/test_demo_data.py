@@ -208,7 +208,7 @@ def test_recombined_sentences_are_new_and_reproducible(corpus, tmp_path):
     chain = WordChain("en")
     settings = dict(speakers=1, minutes=0.3, long=False, show_progress=False)
     mixed = demo_data(tmp_path / "mixed", seed=0, recombined=0.5, **settings)
-    again = demo_data(tmp_path / "again", seed=0, recombined=0.5, **settings)
+    demo_data(tmp_path / "again", seed=0, recombined=0.5, **settings)
     name = mixed.speakers[0]
     texts = [p.read_text("utf-8") for p in sorted((tmp_path / "mixed" / "clips" / name)
                                                    .glob("*.lab"))]

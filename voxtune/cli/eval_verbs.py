@@ -1,4 +1,4 @@
-"""CLI verb `eval`: error rates, folders of speech, TTS models, ASR models."""
+"""CLI verb `eval`: error rates, folders of speech, codecs, TTS models, ASR models."""
 
 import argparse
 from pathlib import Path
@@ -8,7 +8,8 @@ from voxtune.errors import VoxtuneError
 
 
 def add_eval(verbs: argparse._SubParsersAction) -> None:
-    p = verbs.add_parser("eval", help="score results: error rates, speech, TTS or ASR models")
+    p = verbs.add_parser("eval", help="score results: error rates, speech, codecs, TTS or "
+                         "ASR models")
     tools = p.add_subparsers(title="tools", metavar="TOOL", dest="tool")
     wer = tools.add_parser(
         "wer", help="word or character error rate, like Kaldi's compute-wer",
@@ -54,6 +55,23 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     tts.add_argument("--device", default="auto")
     _scoring_arguments(tts)
     tts.set_defaults(run=_run_tts)
+    codec = tools.add_parser(
+        "codec", help="resynthesize labelled clips with a codec and score what it loses",
+        description="Encode and decode every labelled clip of DATA with --codec, write the "
+        "resynthesis to OUT/resynth/ under the clips' own names (with their transcripts), "
+        "then score originals and resynthesis alike: the error rate of a recognizer's "
+        "transcript (Whisper-base; WER, CER for zh/ja/th; mean over clips), its increase, "
+        "and the speaker similarity of each resynthesis to its own original, overall and "
+        "per speaker; OUT/report.json.")
+    codec.add_argument("data", type=Path, help="labelled clips in any layout voxtune reads")
+    codec.add_argument("--codec", required=True,
+                       help="a shipped codec (vox-base), a codec folder or a hub id")
+    _asr_arguments(codec)
+    codec.add_argument("--embedder", default="resemblyzer",
+                       help="speaker embedder: resemblyzer, or package.module:factory")
+    codec.add_argument("--device", default="auto",
+                       help="where the codec runs (auto: a GPU when there is one)")
+    codec.set_defaults(run=_run_codec)
     asr = tools.add_parser(
         "asr", help="decode a labelled set with a voxtune ASR model and score CER/WER",
         description="Transcribe every labelled clip of DATA (ChatML .jsonl, Kaldi, speaker "
@@ -79,13 +97,22 @@ def _scoring_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refs", type=Path, help="folder of the target voice's recordings")
     p.add_argument("--others", type=Path, help="folder of other voices' recordings (one "
                    "folder per voice): adds the similarity margin")
+    _asr_arguments(p)
+    p.add_argument("--run", dest="training_run", type=Path,
+                   help="training run folder: its loss curves too")
+
+
+def _asr_arguments(p: argparse.ArgumentParser) -> None:
+    """The texts' language, the recognizer for intelligibility and the report folder: what
+    every verb that transcribes the speech it scores takes."""
     p.add_argument("--language", default="en", help="language of the texts")
+    p.add_argument("--unit", choices=["word", "char"],
+                   help="score intelligibility as WER or CER (default: CER for zh/ja/th, "
+                   "WER otherwise)")
     p.add_argument("--asr-model", type=Path,
                    help="score intelligibility with this voxtune ASR model folder instead "
                    "of Whisper-base")
     p.add_argument("--out", type=Path, required=True, help="report folder")
-    p.add_argument("--run", dest="training_run", type=Path,
-                   help="training run folder: its loss curves too")
 
 
 def _asr_config(args: argparse.Namespace):
@@ -122,7 +149,7 @@ def _run_folder(args: argparse.Namespace) -> int:
     from voxtune.eval.folder import evaluate_folder, write_report
 
     report = evaluate_folder(args.data, references=args.refs, language=args.language,
-                             asr=_asr_config(args), others=args.others,
+                             asr=_asr_config(args), others=args.others, unit=args.unit,
                              show_progress=not args.quiet)
     _print_report(report)
     print(f"report: {write_report(report, args.out)}")
@@ -183,6 +210,35 @@ def _run_tts(args: argparse.Namespace) -> int:
         ensure_ascii=False))
     print(f"report: {args.out / 'report.json'}")
     print(f"page: {_write_page(reports, args.refs, args.training_run, args.out)}")
+    return 0
+
+
+def _run_codec(args: argparse.Namespace) -> int:
+    from voxtune.eval.codec import evaluate_codec, write_codec_report
+
+    report = evaluate_codec(args.data, args.codec, args.out, language=args.language,
+                            asr=_asr_config(args), embedder=args.embedder,
+                            device=args.device, unit=args.unit,
+                            show_progress=not args.quiet)
+    for row in report.clips:
+        if row.problem:
+            print(f"skipped {row.id}: {row.problem}")
+    name = "WER" if report.unit == "word" else "CER"
+    print(f"codec {report.codec} ({report.codec_source}), clips: {report.num_clips} scored, "
+          f"{report.num_skipped} skipped; {name} is the mean over clips")
+    print(f"{'':16s} {name + ' original':>12s} {name + ' resynth':>12s} {'increase':>9s} "
+          f"{'similarity':>10s} {'lowest':>7s}")
+    for title, metrics in (("all", report.metrics), *report.speakers.items()):
+        print(f"{title:16s} {metrics['original_error_rate'].mean:12.3f} "
+              f"{metrics['resynth_error_rate'].mean:12.3f} "
+              f"{metrics['error_rate_increase'].mean:+9.3f} "
+              f"{metrics['resynth_similarity'].mean:10.3f} "
+              f"{metrics['resynth_similarity_min'].mean:7.3f}")
+    if report.no_speech:
+        print(f"{report.no_speech} resyntheses had no speech the embedder could find "
+              "(scored similarity 0)")
+    print(f"resynthesis: {args.out / 'resynth'}")
+    print(f"report: {write_codec_report(report, args.out)}")
     return 0
 
 

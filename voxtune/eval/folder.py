@@ -90,9 +90,11 @@ def summarize(values: list[float]) -> Metric:
 def evaluate_folder(data: Path, references: Path | None = None, language: str = "en",
                     asr: AsrConfig | None = None, embedder: str = "resemblyzer",
                     gates: Gates | None = None, others: Path | None = None,
-                    show_progress: bool = True) -> FolderReport:
+                    unit: str | None = None, show_progress: bool = True) -> FolderReport:
     """Score every labelled clip under `data` (any layout voxtune reads); `others` holds one
-    folder of recordings per other voice (a folder that is `references` is skipped)."""
+    folder of recordings per other voice (a folder that is `references` is skipped). `unit`
+    ("word" or "char") forces WER or CER; by default it follows the language."""
+    unit = unit or scoring_unit(language)
     gates = gates or Gates()
     clips, rejects = read_layout(Path(data), language=language)
     if not clips:
@@ -115,7 +117,7 @@ def evaluate_folder(data: Path, references: Path | None = None, language: str = 
             mono = audio.mean(axis=0)
             row.transcript = transcriber.transcribe(mono, rate, clip.language).text
             row.error_rate = error_rate({clip.id: row.text}, {clip.id: row.transcript},
-                                        clip.language).rate
+                                        clip.language, unit).rate
             scores = dnsmos(mono, rate)
             row.mos_ovrl, row.mos_p808 = scores.ovrl, scores.p808
             if target is not None:
@@ -125,7 +127,7 @@ def evaluate_folder(data: Path, references: Path | None = None, language: str = 
                     per_voice[name].append(cosine(vector, voice))
         except (ClipRejected, VoxtuneError) as exc:
             row.problem = str(exc)
-    report = _report(rows, scoring_unit(language), gates)
+    report = _report(rows, unit, gates)
     if any(per_voice.values()):
         _add_margin(report, rows, per_voice)
     return report
