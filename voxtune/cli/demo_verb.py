@@ -10,15 +10,19 @@ def add_demo(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser(
         "demo", help="the whole job: record a new voice, prepare, fine-tune, compare",
         description="Make about ten minutes of long recordings of a voice the base model "
-        "never heard, then run prepare, extract, pack, a LoRA fine-tune on the CPU, merge, "
-        "and eval tts --compare (the base model cloning the voice zero-shot against the "
-        "fine-tuned one, on sentences that were never in any data). Every command is "
-        "printed before it runs and leaves its output in OUT, so any step can be re-run "
-        "alone; running the demo again continues where it stopped.")
+        "never heard (and a minute of its clips held out of everything), then run prepare, "
+        "extract, pack, a LoRA fine-tune on the CPU, merge, eval folder and eval codec on "
+        "the held-out clips, and eval tts --compare (the base model cloning the voice "
+        "zero-shot against the fine-tuned one, on sentences that were never in any data). "
+        "Every command is printed before it runs and leaves its output in OUT, so any step "
+        "can be re-run alone; running the demo again continues where it stopped. It ends "
+        "with the quality bars (OUT/bars.json) and OUT/index.html, which shows them and "
+        "links every report and the audio.")
     p.add_argument("out", type=Path, nargs="?", default=Path("runs/demo"),
                    help="folder for every stage's output (default runs/demo)")
     p.add_argument("--quick", action="store_true",
-                   help="a smoke run: 2 minutes of speech, 8 training steps, 3 sentences")
+                   help="a smoke run: 2 minutes of speech, 8 training steps, 3 sentences, "
+                   "15 s of references per voice, 18 s of held-out clips")
     p.add_argument("--voice", default=HELD_OUT_VOICES[0],
                    help=f"the new voice (held out of the base corpus: "
                    f"{', '.join(HELD_OUT_VOICES)})")
@@ -32,13 +36,17 @@ def add_demo(verbs: argparse._SubParsersAction) -> None:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from voxtune.cli import main
+    from voxtune.demo.bars import format_bars
     from voxtune.demo.job import DemoPlan, run_demo
 
     plan = DemoPlan(out=args.out, base=args.base, codec=args.codec, voice=args.voice,
                     minutes=args.minutes, quick=args.quick, device=args.device,
                     num_workers=args.num_workers)
     quiet = ["-q"] if args.quiet else []
-    report = run_demo(plan, lambda argv: main([*quiet, *argv]))
-    print(f"\nreport: {report / 'report.html'} (and report.json)")
-    print(f"audio: {report / 'model'} (fine-tuned), {report / 'compare'} (base, zero-shot)")
+    result = run_demo(plan, lambda argv: main([*quiet, *argv]))
+    print(f"\n{format_bars(result.bars)}\n")
+    print(f"report: {result.page} (the bars above, with links to every stage's report)")
+    print(f"bars: {result.bars_file}")
+    for description, path in result.audio:
+        print(f"audio: {path} ({description})")
     return 0

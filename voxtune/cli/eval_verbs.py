@@ -202,7 +202,8 @@ def _run_tts(args: argparse.Namespace) -> int:
         reports[name] = evaluate_tts(model, sentences, args.out, spec, references=args.refs,
                                      codec=args.codec, language=args.language, name=name,
                                      device=args.device, asr=_asr_config(args),
-                                     others=args.others, show_progress=not args.quiet)
+                                     others=args.others, unit=args.unit,
+                                     show_progress=not args.quiet)
         _print_report(reports[name], f"{name}: ")
     args.out.mkdir(parents=True, exist_ok=True)
     write_text(args.out / "report.json", json.dumps(

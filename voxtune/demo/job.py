@@ -5,10 +5,17 @@ of long, unsegmented speech; then the ordinary commands run one after the other,
 printed before it runs and each leaving its output on disk, so any step can be inspected
 or re-run alone:
 
-    demo-data → prepare → extract → pack → train tts (LoRA, CPU) → merge → eval tts --compare
+    demo-data (recordings, references, held-out clips) → prepare → extract → pack →
+    train tts (LoRA, CPU) → merge → eval folder (the voice's own held-out clips) →
+    eval codec (their resynthesis) → eval tts --compare
 
-The report compares the base model cloning the voice zero-shot from a reference recording
-with the fine-tuned model speaking it by name, on sentences that were never in any data.
+The last one compares the base model cloning the voice zero-shot from a reference
+recording with the fine-tuned model speaking it by name, on sentences that were never in
+any data. The voice's own held-out clips, never used for training or as references, are
+the yardstick: the quality bars (`voxtune.demo.bars`) judge the fine-tuned voice against
+them and the codec by what its resynthesis of them loses. OUT/index.html shows the bars
+and links every report; OUT/bars.json holds them as data. Intelligibility is scored as
+character error rate (`--unit char`) throughout, as the bars judge it.
 """
 
 import shlex
@@ -16,8 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voxtune.demo.bars import Bar, judge, measure, write_bars
+from voxtune.demo.page import render_index
 from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, voices
 from voxtune.errors import VoxtuneError
+from voxtune.files import write_text
 from voxtune.train.checkpoints import latest_checkpoint
 
 TEST_SENTENCES = Path(__file__).parent / "sentences_en_test.txt"
@@ -42,39 +52,74 @@ class DemoPlan:
         return 3 if self.quick else 20
 
     @property
+    def reference_minutes(self) -> float:
+        """Minutes of clips of each voice that define it for the similarity margin."""
+        return 0.25 if self.quick else 0.5
+
+    @property
+    def heldout_minutes(self) -> float:
+        """Minutes of the voice's own clips kept out of everything else (the yardstick)."""
+        return 0.3 if self.quick else 1.0
+
+    @property
     def other_voices(self) -> list[str]:
         """Base-corpus voices whose recordings the similarity margin compares against."""
         roster = [v.name for v in voices(BASE_CORPUS_VOICES, include_mandarin=False)]
         return roster[:4] if self.quick else roster
 
 
+@dataclass
+class DemoResult:
+    """Where the demo left its results: the front page, the bars, reports and audio (as
+    (description, path) pairs), and the commands it ran."""
+
+    page: Path
+    bars_file: Path
+    bars: list[Bar]
+    reports: list[tuple[str, Path]]
+    audio: list[tuple[str, Path]]
+    commands: list[list[str]]
+
+
 Runner = Callable[[list[str]], int]
 
 
-def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -> Path:
-    """Run every stage through `run` (the `voxtune` command's entry point); returns the
-    report folder. Stages are resumable, so a second run continues where one stopped."""
+def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -> DemoResult:
+    """Run every stage through `run` (the `voxtune` command's entry point), then judge the
+    quality bars from the reports. Stages are resumable, so a second run continues where
+    one stopped."""
     out = plan.out
+    commands: list[list[str]] = []
+
+    def stage(*argv: str | Path) -> None:
+        commands.append([str(arg) for arg in argv])
+        _stage(run, echo, commands[-1])
+
     minutes = min(plan.minutes, 2.0) if plan.quick else plan.minutes
     steps = ["trainer.max_steps=8", "trainer.save_every=8"] if plan.quick else []
     refs = out / "references" / "clips"
-    _stage(run, echo, ["demo-data", str(out / "recordings"), "--voices", plan.voice,
-                       "--minutes", f"{minutes:g}", "--no-clips", "--seed", "1"])
-    _stage(run, echo, ["demo-data", str(out / "references"), "--voices",
-                       ",".join([plan.voice, *plan.other_voices]), "--minutes", "0.5",
-                       "--no-long", "--seed", "2"])
-    _stage(run, echo, ["prepare", str(out / "recordings" / "long"), str(out / "dataset"),
-                       "--num-workers", str(plan.num_workers)])
-    _stage(run, echo, ["extract", str(out / "dataset"), "--codec", plan.codec,
-                       "--device", plan.device])
-    _stage(run, echo, ["pack", str(out / "dataset"), str(out / "packed")])
-    _stage(run, echo, ["train", "tts", "tts-demo", str(out / "packed"), str(out / "finetune"),
-                       f"backbone.pretrained={plan.base}", f"trainer.device={plan.device}",
-                       *steps])
+    heldout = out / "heldout" / "clips"
+    stage("demo-data", out / "recordings", "--voices", plan.voice, "--minutes", f"{minutes:g}",
+          "--no-clips", "--seed", "1")
+    stage("demo-data", out / "references", "--voices",
+          ",".join([plan.voice, *plan.other_voices]), "--minutes",
+          f"{plan.reference_minutes:g}", "--no-long", "--seed", "2")
+    stage("demo-data", out / "heldout", "--voices", plan.voice, "--minutes",
+          f"{plan.heldout_minutes:g}", "--no-long", "--seed", "3")
+    stage("prepare", out / "recordings" / "long", out / "dataset",
+          "--num-workers", str(plan.num_workers))
+    stage("extract", out / "dataset", "--codec", plan.codec, "--device", plan.device)
+    stage("pack", out / "dataset", out / "packed")
+    stage("train", "tts", "tts-demo", out / "packed", out / "finetune",
+          f"backbone.pretrained={plan.base}", f"trainer.device={plan.device}", *steps)
     checkpoint = latest_checkpoint(out / "finetune")
     if checkpoint is None:
         raise VoxtuneError(f"{out / 'finetune'}: training left no checkpoint")
-    _stage(run, echo, ["merge", "--lora", str(checkpoint), "--output", str(out / "model")])
+    stage("merge", "--lora", checkpoint, "--output", out / "model")
+    stage("eval", "folder", heldout / plan.voice, "--refs", refs / plan.voice,
+          "--others", refs, "--unit", "char", "--out", out / "report-own")
+    stage("eval", "codec", heldout, "--codec", plan.codec, "--device", plan.device,
+          "--unit", "char", "--out", out / "report-codec")
     sentences = out / "test_sentences.txt"
     lines = TEST_SENTENCES.read_text(encoding="utf-8").splitlines()[:plan.sentences]
     sentences.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -85,21 +130,46 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
                            f"voice; {out / 'dataset' / 'report.txt'} says why")
     reference = prepared[0]
     report = out / "report"
-    _stage(run, echo, ["eval", "tts", "--model", str(out / "model"), "--speaker", plan.voice,
-                       "--compare", plan.base, "--compare-ref-audio", str(reference),
-                       "--compare-ref-text",
-                       reference.with_suffix(".lab").read_text(encoding="utf-8").strip(),
-                       "--sentences", str(sentences), "--refs", str(refs / plan.voice),
-                       "--codec", plan.codec,
-                       "--others", str(refs), "--device", plan.device,
-                       "--run", str(out / "finetune"), "--out", str(report)])
-    return report
+    stage("eval", "tts", "--model", out / "model", "--speaker", plan.voice,
+          "--compare", plan.base, "--compare-ref-audio", reference,
+          "--compare-ref-text", reference.with_suffix(".lab").read_text(encoding="utf-8").strip(),
+          "--sentences", sentences, "--refs", refs / plan.voice, "--codec", plan.codec,
+          "--others", refs, "--device", plan.device, "--unit", "char",
+          "--run", out / "finetune", "--out", report)
+    return _summarize(plan, commands)
+
+
+def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
+    """Judge the bars from the reports; write OUT/bars.json and OUT/index.html."""
+    out = plan.out
+    bars = judge(measure(out))
+    reports = [
+        ("the fine-tuned voice against the base model cloning it zero-shot: every test "
+         "sentence with both outputs, their scores, and the training curves",
+         out / "report" / "report.html"),
+        ("the voice's own held-out recordings, the yardstick for margin and DNSMOS",
+         out / "report-own" / "report.html"),
+        ("the codec's resynthesis of those recordings, scored clip by clip",
+         out / "report-codec" / "report.json"),
+        ("the bars above, as data", out / "bars.json")]
+    audio = [("the fine-tuned model speaking the test sentences", out / "report" / "model"),
+             ("the base model cloning the voice zero-shot", out / "report" / "compare"),
+             ("the voice's own held-out recordings", out / "heldout" / "clips" / plan.voice),
+             ("their resynthesis by the codec", out / "report-codec" / "resynth"),
+             ("the long recordings the model was fine-tuned on", out / "recordings" / "long")]
+    bars_file = write_bars(bars, out / "bars.json")
+    page = out / "index.html"
+    write_text(page, render_index(out, f"voxtune demo: {plan.voice}", bars, reports, audio,
+                                  commands))
+    return DemoResult(page=page, bars_file=bars_file, bars=bars, reports=reports,
+                      audio=audio, commands=commands)
 
 
 def _stage(run: Runner, echo: Callable[[str], None], argv: list[str]) -> None:
     echo(f"\n$ voxtune {shlex.join(argv)}")
     status = run(argv)
     if status != 0:
-        raise VoxtuneError(f"the stage 'voxtune {argv[0]}' failed (exit status {status}); "
+        verb = " ".join(argv[:2] if argv[0] in ("eval", "train") else argv[:1])
+        raise VoxtuneError(f"the stage 'voxtune {verb}' failed (exit status {status}); "
                            "fix what it reported and run the demo again: finished stages "
                            "are kept")

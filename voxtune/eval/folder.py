@@ -14,6 +14,7 @@ similarity > 0.75, intelligibility > 0.8 (1 − error rate).
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -145,14 +146,25 @@ def _reference_voice(references: Path, embedder: str) -> np.ndarray:
                    if p.suffix.lower() in (".wav", ".flac", ".mp3", ".ogg"))
     if not files:
         raise InputError(f"{references}: no reference recordings (.wav .flac .mp3 .ogg)")
+    return _voice_of(tuple((str(path), path.stat().st_mtime_ns) for path in files), embedder)
+
+
+@lru_cache(maxsize=64)
+def _voice_of(files: tuple[tuple[str, int], ...], embedder: str) -> np.ndarray:
+    """The mean embedding of (path, modification time) files: `eval tts --compare` scores
+    both models against the same references, so each voice is embedded once per process
+    (a changed file has a new time, and is embedded again)."""
     vectors = []
-    for path in files:
+    for name, _ in files:
+        path = Path(name)
         try:
             audio, rate = read_audio(path)
             vectors.append(load_embedder(embedder).embed(audio.mean(axis=0), rate))
         except (ClipRejected, VoxtuneError):
             continue  # a bad reference is skipped; the others still define the voice
-    return centroid(vectors)
+    voice = centroid(vectors)
+    voice.setflags(write=False)  # shared by every caller
+    return voice
 
 
 def _other_voices(others: Path, references: Path | None, embedder: str

@@ -45,10 +45,12 @@ def evaluate_tts(model: str | Path, sentences: list[str], out: Path, voice: Voic
                  language: str = "en", name: str = "model",
                  sampling: SamplingConfig | None = None, device: str = "auto",
                  gates: Gates | None = None, asr: AsrConfig | None = None,
-                 others: Path | None = None, show_progress: bool = True) -> FolderReport:
+                 others: Path | None = None, unit: str | None = None,
+                 show_progress: bool = True) -> FolderReport:
     """Synthesize `sentences` into `out/name` and score them (see the module docstring);
-    `asr` picks the recognizer for intelligibility (default: Whisper-base); `others` (a
-    folder of other voices' recordings) adds the similarity margin."""
+    `asr` picks the recognizer for intelligibility (default: Whisper-base) and `unit`
+    ("word" or "char") forces WER or CER; `others` (a folder of other voices' recordings)
+    adds the similarity margin."""
     folder = Path(out) / name
     if folder.exists():
         shutil.rmtree(folder)  # our own earlier output for this name, never user input
@@ -65,7 +67,8 @@ def evaluate_tts(model: str | Path, sentences: list[str], out: Path, voice: Voic
         factors.append(result.real_time_factor)
         first.append(result.first_audio_s)
     report = evaluate_folder(folder, references=references, language=language, asr=asr,
-                             gates=gates, others=others, show_progress=show_progress)
+                             gates=gates, others=others, unit=unit,
+                             show_progress=show_progress)
     report.metrics["real_time_factor"] = summarize(factors)
     report.metrics["first_audio_s"] = summarize(first)
     report.device = str(speaker_model.device)
