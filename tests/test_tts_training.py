@@ -265,3 +265,18 @@ def test_the_best_validated_checkpoint_is_kept_and_named(tts_corpus, tmp_path):
                   tiny("trainer.max_steps=3", "trainer.val_every=3",
                        "trainer.best_by=val/nothing", "data.val_records=1"),
                   show_progress=False)
+
+
+def test_validation_pairs_each_batch_with_a_wrong_text_twin(tts_corpus):
+    config = tiny("data.val_records=1")
+    task, _, val = build_tts_run(tts_corpus / "packed", config)
+    batch = val[0]
+    assert set(batch) == {"tokens", "labels", "attention_mask", "wrong_tokens",
+                          "wrong_labels", "wrong_attention_mask"}
+    labelled = (batch["labels"] != -100).sum()
+    assert (batch["wrong_labels"] != -100).sum() == labelled  # the same audio is scored
+    text = batch["tokens"][..., 0][batch["tokens"][..., 1] < 0]  # text positions only
+    wrong_text = batch["wrong_tokens"][..., 0][batch["wrong_tokens"][..., 1] < 0]
+    assert not torch.equal(text, wrong_text)
+    scores = task.validation_step(task.modules, batch)
+    assert set(scores) == {"loss", "accuracy", "text_gain"}

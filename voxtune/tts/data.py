@@ -13,7 +13,7 @@ text carry no loss.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -95,6 +95,26 @@ class TTSBatches:
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         for batch in self.loader:
             yield collate([self.sequence(sample) for sample in batch])
+
+    def validation(self) -> list[dict[str, torch.Tensor]]:
+        """One pass of batches, each with a twin (`wrong_*` keys) in which every sample's
+        last sentence has the text of another sample's last sentence and its own audio.
+
+        The loss on the twin minus the loss on the batch is how much the model reads the
+        text. A model that learned its corpus's audio by heart scores both alike, however
+        low its loss; only this gap tells a model that reads from one that recites.
+        """
+        batches = list(self.loader)
+        texts = [sample.texts[-1] for batch in batches for sample in batch]
+        shifted = iter(texts[1:] + texts[:1])
+        out = []
+        for batch in batches:
+            wrong = [replace(s, texts=[*s.texts[:-1], next(shifted)]) for s in batch]
+            merged = collate([self.sequence(sample) for sample in batch])
+            merged.update({f"wrong_{key}": value for key, value in
+                           collate([self.sequence(sample) for sample in wrong]).items()})
+            out.append(merged)
+        return out
 
     def sequence(self, sample: Sample) -> Sequence:
         draw = np.random.default_rng([self.seed, *sample.ids[0].encode()]).random()

@@ -34,7 +34,11 @@ class TTSTask:
                         ) -> dict[str, float]:
         logits = modules["model"](batch["tokens"], batch["attention_mask"])
         loss, accuracy = codebook_loss(logits, batch["labels"])
-        return {"loss": float(loss), "accuracy": float(accuracy)}
+        scores = {"loss": float(loss), "accuracy": float(accuracy)}
+        if "wrong_tokens" in batch:  # the same audio under another sentence's text
+            wrong = modules["model"](batch["wrong_tokens"], batch["wrong_attention_mask"])
+            scores["text_gain"] = float(codebook_loss(wrong, batch["wrong_labels"])[0] - loss)
+        return scores
 
     def batch_size(self, batch: dict) -> float:
         return float(batch["attention_mask"].sum())

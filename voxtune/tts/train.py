@@ -95,10 +95,10 @@ def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0, world_size:
 
     batches = TTSBatches(loader, meta.layout, encode_text, config.data.speaker_token_rate,
                          seed=config.trainer.seed)
-    val = list(TTSBatches(PackedLoader(dataset, records=np.arange(split, len(dataset)),
-                                       **loader_args),
-                          meta.layout, encode_text, config.data.speaker_token_rate,
-                          seed=config.trainer.seed)) if split < len(dataset) else []
+    val = TTSBatches(PackedLoader(dataset, records=np.arange(split, len(dataset)),
+                                  **loader_args),
+                     meta.layout, encode_text, config.data.speaker_token_rate,
+                     seed=config.trainer.seed).validation() if split < len(dataset) else []
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info("TTS training: %s of %s parameters trainable, %d records of %s",
              f"{trainable:,}", f"{sum(p.numel() for p in model.parameters()):,}",
