@@ -15,7 +15,10 @@ class BackboneConfig:
     """The causal LM. With `pretrained` (a local folder or hub id of a Qwen3 or LLaMA model,
     or a voxtune TTS checkpoint) its weights are loaded; otherwise a Qwen3 model of the sizes
     below is built from scratch. The text tokenizer is voxtune's phoneme tokenizer for
-    models built here, or the backbone's own (`backbone`) for pretrained text LLMs."""
+    models built here, or the backbone's own (`backbone`) for pretrained text LLMs.
+    `aligned_positions` lines each sentence's audio positions up with its text's, at a rate
+    measured on the training data (`voxtune.tts.positions`); a voxtune TTS checkpoint keeps
+    the positions it was trained with."""
 
     pretrained: str | None = None
     hidden_size: int = 384
@@ -28,6 +31,7 @@ class BackboneConfig:
     rope_theta: float = 10000.0
     text_tokens: Literal["phonemes", "backbone"] = "phonemes"
     attention: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
+    aligned_positions: bool = False
 
 
 @dataclass

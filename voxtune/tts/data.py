@@ -5,6 +5,8 @@ A sample of m consecutive sentences of one speaker becomes one sequence:
     [<spk:NAME>]  text_1 <audio> steps_1  text_2 <audio> steps_2 … text_m <audio> steps_m
 
 where `steps_j` is sentence j's codes in the delay pattern (N + K steps, EOS included).
+A model with aligned positions also gets each token's rotary position
+(`voxtune.tts.positions`).
 Earlier sentences are the voice prompt for later ones, so the same model clones a voice
 from a reference (zero-shot) and, with the speaker token, speaks a voice learned in
 fine-tuning. Labels are the local codebook ids of the next step at every position that
@@ -21,16 +23,19 @@ import torch
 from voxtune.data.packed.loader import PackedLoader, Sample
 from voxtune.tts.layout import NO_TOKEN, TokenLayout, delay
 from voxtune.tts.loss import IGNORE
+from voxtune.tts.positions import grid_positions
 
 TextEncoder = Callable[[str, str], list[int]]  # (text, language) → text token ids
 
 
 @dataclass
 class Sequence:
-    """One training sequence: token grid [L, K] and labels [L, K]."""
+    """One training sequence: token grid [L, K], labels [L, K], and positions [L] when the
+    model aligns them (None: consecutive)."""
 
     tokens: np.ndarray
     labels: np.ndarray
+    positions: np.ndarray | None = None
 
 
 def build_sequence(sample: Sample, layout: TokenLayout, encode_text: TextEncoder,
@@ -56,22 +61,31 @@ def build_sequence(sample: Sample, layout: TokenLayout, encode_text: TextEncoder
         labels[:-1] = targets[1:]
         parts_tokens.append(layout.audio_ids(steps))
         parts_labels.append(labels)
-    return Sequence(np.concatenate(parts_tokens), np.concatenate(parts_labels))
+    tokens = np.concatenate(parts_tokens)
+    positions = grid_positions(tokens, layout)[0] if layout.position_rate else None
+    return Sequence(tokens, np.concatenate(parts_labels), positions)
 
 
 def collate(sequences: list[Sequence]) -> dict[str, torch.Tensor]:
-    """Right-pad to the longest sequence: tokens with NO_TOKEN, labels with IGNORE."""
+    """Right-pad to the longest sequence: tokens with NO_TOKEN, labels with IGNORE, and
+    positions (`position_ids`, only for aligned models) with 0."""
     length = max(len(s.tokens) for s in sequences)
     k = sequences[0].tokens.shape[1]
     tokens = np.full((len(sequences), length, k), NO_TOKEN, dtype=np.int64)
     labels = np.full((len(sequences), length, k), IGNORE, dtype=np.int64)
     mask = np.zeros((len(sequences), length), dtype=np.int64)
+    positions = np.zeros((len(sequences), length), dtype=np.int64)
     for row, seq in enumerate(sequences):
         tokens[row, :len(seq.tokens)] = seq.tokens
         labels[row, :len(seq.labels)] = seq.labels
         mask[row, :len(seq.tokens)] = 1
-    return {"tokens": torch.from_numpy(tokens), "labels": torch.from_numpy(labels),
-            "attention_mask": torch.from_numpy(mask)}
+        if seq.positions is not None:
+            positions[row, :len(seq.positions)] = seq.positions
+    batch = {"tokens": torch.from_numpy(tokens), "labels": torch.from_numpy(labels),
+             "attention_mask": torch.from_numpy(mask)}
+    if sequences[0].positions is not None:
+        batch["position_ids"] = torch.from_numpy(positions)
+    return batch
 
 
 class TTSBatches:

@@ -24,6 +24,7 @@ from transformers import DynamicCache, StaticCache
 
 from voxtune.tts.layout import NO_TOKEN, undelay
 from voxtune.tts.model import VoxTTS
+from voxtune.tts.positions import grid_positions
 
 CHECK_EVERY = 8  # steps between the host's checks for the end of every prompt
 UNROLL = 2  # decoding steps per compiled call (one CUDA graph launch); divides CHECK_EVERY
@@ -70,19 +71,28 @@ class _DecodeState:
         self.chosen = torch.full((batch, steps, k), layout.pad, dtype=torch.long,
                                  device=device)
         self.position = torch.zeros((batch, 1), dtype=torch.long, device=device)
+        self.base = torch.zeros((batch, 1), dtype=torch.long, device=device)
+        self.rate = layout.position_rate or 1.0
         self.noise = torch.ones((CHECK_EVERY, batch, k, layout.codebook_span), device=device)
 
-    def reset(self, position: torch.Tensor) -> None:
+    def reset(self, base: torch.Tensor) -> None:
+        """A new prompt batch, whose audio positions start at `base` [B, 1]."""
         self.step.zero_()
         self.ended.fill_(-1)
         self.recent.fill_(self.layout.pad)
-        self.position.copy_(position)
+        self.base.copy_(base)
+
+    def advance_position(self) -> None:
+        """The position of the step chosen last, the next input: consecutive after the
+        prompt, or aligned with the text (`voxtune.tts.positions`)."""
+        offset = (self.step - 1).float() * self.rate
+        self.position.copy_(self.base + offset.round().long())
 
     def static(self) -> None:
         """Mark the buffers as fixed addresses for CUDA graphs (as transformers' StaticCache
         does), so a compiled step may update them in place."""
         for tensor in (self.step, self.ended, self.recent, self.chosen, self.position,
-                       self.noise, self.book, self.offsets):
+                       self.base, self.noise, self.book, self.offsets):
             torch._dynamo.mark_static_address(tensor)
 
     def draw_noise(self, generator: torch.Generator) -> None:
@@ -204,12 +214,16 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
         state = _DecodeState(model, sampling, batch, steps_max, device)
         step_fn = _Step(model, state, unroll)
         mask_t = prefill_mask = prompt_mask if padded else None
-    positions = (prompt_mask.cumsum(1) - 1).clamp(min=0)
+    positions = np.zeros((batch, longest), dtype=np.int64)
+    bases = np.zeros((batch, 1), dtype=np.int64)
+    for row, prompt in enumerate(prompts):
+        positions[row, longest - len(prompt):], bases[row, 0] = grid_positions(prompt, layout)
+    positions = torch.from_numpy(positions).to(device)
     hidden = model.decoder(inputs_embeds=model.embed(torch.from_numpy(tokens).to(device)),
                            attention_mask=prefill_mask, position_ids=positions,
                            past_key_values=cache, use_cache=True).last_hidden_state[:, -1:]
     generator = torch.Generator(device=device).manual_seed(sampling.seed)
-    state.reset(positions[:, -1:] + 1)
+    state.reset(torch.from_numpy(bases).to(device))
     state.draw_noise(generator)
     state.sample(model.audio_logits(hidden)[:, 0])
     steps, watch = 1, _EndWatch()
@@ -265,8 +279,8 @@ class _Step:
     def __call__(self, mask: torch.Tensor | None, cache) -> None:
         model, state = self.model, self.state
         for _ in range(self.unroll):
+            state.advance_position()
             hidden = model.decoder(inputs_embeds=model.embed(state.last()),
                                    attention_mask=mask, position_ids=state.position,
                                    past_key_values=cache, use_cache=True).last_hidden_state
-            state.position.add_(1)
             state.sample(model.audio_logits(hidden)[:, 0])

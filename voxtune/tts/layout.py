@@ -24,12 +24,16 @@ NO_TOKEN = -1  # an empty codebook slot (text positions carry one token, in slot
 
 @dataclass
 class TokenLayout:
-    """The vocabulary of a VoxTTS model; stored in its folder's `voxtts.yaml`."""
+    """The vocabulary of a VoxTTS model; stored in its folder's `voxtts.yaml`.
+
+    `position_rate` (text tokens per audio step) aligns each sentence's audio positions with
+    its text's (`voxtune.tts.positions`); None keeps positions consecutive."""
 
     text_vocab: int
     num_codebooks: int
     codebook_size: int
     speakers: list[str] = field(default_factory=list)
+    position_rate: float | None = None
 
     @property
     def audio_start(self) -> int:

@@ -42,10 +42,18 @@ class VoxTTS(nn.Module):
         heads = rows.view(layout.num_codebooks, layout.codebook_span, -1)
         return torch.einsum("bld,kvd->blkv", hidden, heads.to(hidden.dtype))
 
-    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None
-                ) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                position_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Audio logits for a batch of token grids (positions: consecutive unless given).
+
+        Given positions come with a mask: without one, transformers reads every position that
+        is not one more than the last as the start of another packed sequence and masks
+        attention across it, which aligned positions do at every sentence's audio."""
+        if position_ids is not None and attention_mask is None:
+            attention_mask = torch.ones(tokens.shape[:2], dtype=torch.long,
+                                        device=tokens.device)
         hidden = self.decoder(inputs_embeds=self.embed(tokens), attention_mask=attention_mask,
-                              use_cache=False).last_hidden_state
+                              position_ids=position_ids, use_cache=False).last_hidden_state
         return self.audio_logits(hidden)
 
 

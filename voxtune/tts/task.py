@@ -26,17 +26,20 @@ class TTSTask:
 
     def training_step(self, modules: Mapping[str, nn.Module], batch: dict, step: int
                       ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        logits = modules["model"](batch["tokens"], batch["attention_mask"])
+        logits = modules["model"](batch["tokens"], batch["attention_mask"],
+                                  batch.get("position_ids"))
         loss, accuracy = codebook_loss(logits, batch["labels"])
         return {"model": loss}, {"loss": loss.detach(), "accuracy": accuracy}
 
     def validation_step(self, modules: Mapping[str, nn.Module], batch: dict
                         ) -> dict[str, float]:
-        logits = modules["model"](batch["tokens"], batch["attention_mask"])
+        logits = modules["model"](batch["tokens"], batch["attention_mask"],
+                                  batch.get("position_ids"))
         loss, accuracy = codebook_loss(logits, batch["labels"])
         scores = {"loss": float(loss), "accuracy": float(accuracy)}
         if "wrong_tokens" in batch:  # the same audio under another sentence's text
-            wrong = modules["model"](batch["wrong_tokens"], batch["wrong_attention_mask"])
+            wrong = modules["model"](batch["wrong_tokens"], batch["wrong_attention_mask"],
+                                     batch.get("wrong_position_ids"))
             scores["text_gain"] = float(codebook_loss(wrong, batch["wrong_labels"])[0] - loss)
         return scores
 

@@ -9,7 +9,7 @@ import torch
 
 from voxtune.config import dump_yaml
 from voxtune.data.packed.loader import PackedLoader
-from voxtune.data.packed.reader import PackedDataset, check_codec
+from voxtune.data.packed.reader import PackedDataset, check_codec, codes_of
 from voxtune.errors import ConfigError
 from voxtune.files import write_text
 from voxtune.shipped import resolve_model, shipped_folder
@@ -23,6 +23,7 @@ from voxtune.tts.data import TTSBatches
 from voxtune.tts.layout import TokenLayout
 from voxtune.tts.lora import apply_lora, train_rows
 from voxtune.tts.model import VoxTTS, build_lm, grow_vocabulary, load_lm
+from voxtune.tts.positions import measure_rate
 from voxtune.tts.task import TTSTask
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,9 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
         lm = None
     layout = TokenLayout(text_vocab=text_vocab, num_codebooks=info.num_codebooks,
                          codebook_size=info.codebook_size)
+    if backbone.aligned_positions:
+        layout.position_rate = _text_rate(dataset, tokenizer, layout)
+        log.info("aligned positions: %.3f text tokens per audio step", layout.position_rate)
     if lm is None:
         lm = build_lm(backbone, layout.vocab_size)
     else:
@@ -149,3 +153,18 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
         local = Path(backbone.pretrained)
         meta.base = str(local.resolve()) if local.is_dir() else backbone.pretrained
     return VoxTTS(lm, layout), meta, tokenizer
+
+
+RATE_SENTENCES = 4000  # enough to measure text tokens per audio step to a few per mille
+
+
+def _text_rate(dataset: PackedDataset, tokenizer, layout: TokenLayout) -> float:
+    """Text tokens (with `<audio>`) per audio step (frames + K) over the corpus, from up to
+    `RATE_SENTENCES` sentences spread over its records."""
+    per_record = max(1, RATE_SENTENCES // max(1, len(dataset)))
+    pairs = []
+    for number in range(len(dataset)):
+        for sentence in dataset.record(number).sentences[:per_record]:
+            text = len(prepare_text(sentence.text, sentence.language or "en", tokenizer)) + 1
+            pairs.append((text, codes_of(sentence).shape[1] + layout.num_codebooks))
+    return measure_rate(pairs)
