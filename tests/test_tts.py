@@ -206,3 +206,17 @@ def test_compiled_blocks_trace_once_for_every_layer_and_keep_the_weights_names()
         compiled.sum().backward()
     assert set(model.state_dict()) == names
     assert torch.allclose(eager, compiled, atol=1e-5)
+
+
+def test_a_model_on_shipped_codec_tokens_finds_that_codec_by_itself():
+    from types import SimpleNamespace
+
+    from voxtune.codec import load_codec
+    from voxtune.tts.synthesize import _load_matching_codec
+
+    shipped = load_codec("vox-base", "cpu").codec_id
+    meta = SimpleNamespace(codec=SimpleNamespace(id=shipped, path=None))
+    assert _load_matching_codec(None, meta, "cpu").codec_id == shipped
+    meta.codec.id = "voxcodec:000000000000"
+    with pytest.raises(InputError, match="say where it is with --codec"):
+        _load_matching_codec(None, meta, "cpu")

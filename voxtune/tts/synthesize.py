@@ -18,6 +18,7 @@ from voxtune.audio.io import read_audio, resample, write_audio
 from voxtune.audio.tempo import change_speed
 from voxtune.codec import Codec, load_codec
 from voxtune.errors import ClipRejected, InputError
+from voxtune.shipped import MODELS_DIR, SHIPPED_NAMES
 from voxtune.text import prepare_text, split_text
 from voxtune.train.distributed import resolve_device
 from voxtune.tts.checkpoint import TTSMeta, load_tts
@@ -106,15 +107,29 @@ class Synthesizer:
 
 
 def _load_matching_codec(codec: str | None, meta: TTSMeta, device: str) -> Codec:
+    """The codec named, else the one the model records, else the shipped codec whose id
+    the model speaks (a model trained on tokens of `vox-base` needs no --codec)."""
     path = codec or meta.codec.path
     if not path:
-        raise InputError(f"the model speaks codec {meta.codec.id}; say where it is with "
-                         "--codec PATH")
+        shipped = _shipped_codec_speaking(meta.codec.id, device)
+        if shipped is None:
+            raise InputError(f"the model speaks codec {meta.codec.id}; say where it is with "
+                             "--codec PATH")
+        return shipped
     loaded = load_codec(path, device)
     if loaded.codec_id != meta.codec.id:
         raise InputError(f"codec {path} is {loaded.codec_id}, but the model was trained on "
                          f"{meta.codec.id}; pass the codec its data was extracted with")
     return loaded
+
+
+def _shipped_codec_speaking(codec_id: str, device: str) -> Codec | None:
+    for name in SHIPPED_NAMES:
+        if (MODELS_DIR / name / "codec").is_dir():
+            shipped = load_codec(name, device)
+            if shipped.codec_id == codec_id:
+                return shipped
+    return None
 
 
 def _voice_prefix(layout: TokenLayout, meta: TTSMeta, tokenizer, codec: Codec,
