@@ -19,13 +19,10 @@ from voxtune.asr.model import VoxASR, build_llm, load_llm
 from voxtune.asr.sequences import ChatEncoder
 from voxtune.asr.task import ASRTask
 from voxtune.asr.tokenizer import char_tokenizer, load_tokenizer, pad_id, unknown_characters
-from voxtune.config import dump_yaml
 from voxtune.data.manifest import Reject
 from voxtune.errors import ConfigError
-from voxtune.files import write_text
 from voxtune.train import distributed
-from voxtune.train.checkpoints import latest_checkpoint
-from voxtune.train.loop import fit
+from voxtune.train.loop import fit_run
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +47,8 @@ def train_asr(data: Path, out: Path, config: ASRTrainConfig,
     out = Path(out)
     place = distributed.setup(config.trainer.device)
     task, batches, val, rejects = build_asr_run(data, config, place.rank, place.world_size)
-    if place.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "train_config.yaml", dump_yaml(config))
-    final = fit(task, batches, config.trainer, out, val=val, show_progress=show_progress)
-    checkpoint = latest_checkpoint(out)
-    assert checkpoint is not None  # fit saves at its last step
+    checkpoint, final = fit_run(task, batches, config, out, val=val,
+                                show_progress=show_progress)
     return ASRTrainResult(checkpoint=checkpoint, final=final, rejects=rejects)
 
 

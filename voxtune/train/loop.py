@@ -20,7 +20,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from voxtune.config import dump_yaml
 from voxtune.errors import ConfigError, InputError
+from voxtune.files import write_text
 from voxtune.train import distributed
 from voxtune.train.blocks import compile_blocks
 from voxtune.train.checkpoints import (
@@ -39,6 +41,22 @@ from voxtune.train.sharded import full_states, load_sharded, save_sharded
 from voxtune.train.task import Batches, TrainingTask
 
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def fit_run(task: TrainingTask, train: Batches, run_config: Any, out: Path,
+            val: list[Any] | None = None, show_progress: bool = True
+            ) -> tuple[Path, dict[str, float]]:
+    """What every `voxtune train` command does around `fit`: the whole run's config (a
+    dataclass with a `trainer` field) to `OUT/train_config.yaml` on rank 0, then training;
+    returns (the last checkpoint, the last logged scalars)."""
+    out = Path(out)
+    if distributed.setup(run_config.trainer.device).is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text(out / "train_config.yaml", dump_yaml(run_config))
+    final = fit(task, train, run_config.trainer, out, val=val, show_progress=show_progress)
+    checkpoint = latest_checkpoint(out)
+    assert checkpoint is not None  # fit saves at its last step
+    return checkpoint, final
 
 
 def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,

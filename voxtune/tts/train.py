@@ -7,16 +7,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from voxtune.config import dump_yaml
 from voxtune.data.packed.loader import PackedLoader
 from voxtune.data.packed.reader import PackedDataset, check_codec, codes_of
 from voxtune.errors import ConfigError
-from voxtune.files import write_text
 from voxtune.shipped import resolve_model, shipped_folder
 from voxtune.text import PhonemeTokenizer, load_text_tokenizer, prepare_text
 from voxtune.train import distributed
-from voxtune.train.checkpoints import latest_checkpoint
-from voxtune.train.loop import fit
+from voxtune.train.loop import fit_run
 from voxtune.tts.checkpoint import CodecInfo, TTSMeta, is_tts_folder, load_tts
 from voxtune.tts.config import TTSTrainConfig
 from voxtune.tts.data import TTSBatches
@@ -46,12 +43,8 @@ def train_tts(data: Path, out: Path, config: TTSTrainConfig,
     out = Path(out)
     place = distributed.setup(config.trainer.device)
     task, batches, val = build_tts_run(data, config, place.rank, place.world_size)
-    if place.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "train_config.yaml", dump_yaml(config))
-    final = fit(task, batches, config.trainer, out, val=val, show_progress=show_progress)
-    checkpoint = latest_checkpoint(out)
-    assert checkpoint is not None  # fit saves at its last step
+    checkpoint, final = fit_run(task, batches, config, out, val=val,
+                                show_progress=show_progress)
     return TTSTrainResult(checkpoint=checkpoint, final=final)
 
 

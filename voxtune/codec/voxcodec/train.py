@@ -11,13 +11,10 @@ from voxtune.codec.voxcodec.config import CodecTrainConfig
 from voxtune.codec.voxcodec.data import AudioCrops, load_clips, validation_batches
 from voxtune.codec.voxcodec.model import VoxCodecModel
 from voxtune.codec.voxcodec.task import CodecTask
-from voxtune.config import dump_yaml
 from voxtune.data.manifest import Reject
 from voxtune.errors import ConfigError, InputError
-from voxtune.files import write_text
 from voxtune.train import distributed
-from voxtune.train.checkpoints import latest_checkpoint
-from voxtune.train.loop import fit
+from voxtune.train.loop import fit_run
 
 log = logging.getLogger(__name__)
 MIN_SEGMENT_SECONDS = 0.25  # the mel loss's largest window (2048 samples) must fit a crop
@@ -53,18 +50,14 @@ def train_codec(data: Path, out: Path, config: CodecTrainConfig,
     crops = AudioCrops(train_audio, segment, config.data.batch_size, seed=config.trainer.seed,
                        rank=place.rank, world_size=place.world_size)
     if place.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "train_config.yaml", dump_yaml(config))
         hours = sum(len(a) for a in train_audio) / sample_rate / 3600
         log.info("codec training on %d clips (%.2f h), %d held out; %s parameters trainable",
                  len(train_audio), hours, held_out,
                  f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,}")
     task = CodecTask(model, config)
-    final = fit(task, crops, config.trainer, out,
-                val=validation_batches(val, segment, config.data.batch_size),
-                show_progress=show_progress)
-    checkpoint = latest_checkpoint(out)
-    assert checkpoint is not None  # fit saves at its last step
+    checkpoint, final = fit_run(task, crops, config, out,
+                                val=validation_batches(val, segment, config.data.batch_size),
+                                show_progress=show_progress)
     return CodecTrainResult(checkpoint=checkpoint, final=final, rejects=rejects)
 
 
