@@ -44,8 +44,9 @@ $voxtune train tts "${TTS_CONFIG:-tts}" "$run/packed" "$run/tts" \
     trainer.val_every=$(( tts_steps >= 40 ? tts_steps / 40 : 1 )) data.val_records="${VAL_RECORDS:-8}" \
     ${BEST_BY:+trainer.best_by=$BEST_BY} ${TTS_ARGS:-}
 if [ -n "${BEST_BY:-}" ]; then
-    chosen=$run/tts/$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['checkpoint'])" \
-        "$run/tts/best.json")
+    chosen=$("$python" -c "import sys; from pathlib import Path
+from voxtune.train.checkpoints import best_checkpoint
+print(best_checkpoint(Path(sys.argv[1])))" "$run/tts")
 else
     chosen=$(ls -d "$run"/tts/step_* | tail -1)
 fi

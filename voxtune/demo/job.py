@@ -25,12 +25,11 @@ from pathlib import Path
 
 from voxtune.demo.bars import Bar, judge, measure, write_bars
 from voxtune.demo.page import render_index
+from voxtune.demo.speech import held_out_sentences
 from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, voices
 from voxtune.errors import VoxtuneError
 from voxtune.files import write_text
 from voxtune.train.checkpoints import latest_checkpoint
-
-TEST_SENTENCES = Path(__file__).parent / "sentences_en_test.txt"
 
 
 @dataclass
@@ -121,7 +120,7 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
     stage("eval", "codec", heldout, "--codec", plan.codec, "--device", plan.device,
           "--unit", "char", "--out", out / "report-codec")
     sentences = out / "test_sentences.txt"
-    lines = TEST_SENTENCES.read_text(encoding="utf-8").splitlines()[:plan.sentences]
+    lines = held_out_sentences("en")[:plan.sentences]
     sentences.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # the base model clones the voice from one of the user's own prepared clips
     prepared = sorted((out / "dataset" / plan.voice).glob("*.wav"))

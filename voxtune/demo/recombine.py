@@ -10,14 +10,12 @@ them by reading the text.
 """
 
 from collections import defaultdict
-from importlib import resources
 
 import numpy as np
 
-from voxtune.demo.speech import sentences
+from voxtune.demo.speech import held_out_sentences, sentences
 
 _ENDS = (".", "?", "!", "。", "？", "！")
-_TEST_FILES = {"en": "sentences_en_test.txt"}
 MIN_WORDS, MAX_WORDS = 5, 24
 
 
@@ -29,7 +27,7 @@ class WordChain:
         self.joiner = "" if language == "zh" else " "
         self.starts: list[str] = []
         self.next: dict[str, list[str]] = defaultdict(list)
-        self.known = set(sentences(language)) | _test_sentences(language)
+        self.known = set(sentences(language)) | set(held_out_sentences(language))
         for sentence in sentences(language):
             words = self._words(sentence)
             self.starts.append(words[0])
@@ -53,10 +51,3 @@ class WordChain:
             if len(words) >= MIN_WORDS and text not in self.known:
                 return text
 
-
-def _test_sentences(language: str) -> set[str]:
-    name = _TEST_FILES.get(language)
-    if name is None:
-        return set()
-    text = resources.files("voxtune.demo").joinpath(name).read_text("utf-8")
-    return {line.strip() for line in text.splitlines() if line.strip()}

@@ -16,6 +16,7 @@ from voxtune.demo.synth import synthesize
 from voxtune.demo.voices import Voice
 
 SENTENCE_FILES = {"en": "sentences_en.txt", "zh": "sentences_cmn.txt"}
+TEST_SENTENCE_FILES = {"en": "sentences_en_test.txt"}
 
 # Independent random streams, so that leaving out one form does not change the others.
 ORDER, CLIPS, LONG, MESSY, CORPUS, RECOMBINED = range(6)
@@ -23,7 +24,17 @@ ORDER, CLIPS, LONG, MESSY, CORPUS, RECOMBINED = range(6)
 
 def sentences(language: str) -> list[str]:
     """The sentences shipped for `language` ("en" or "zh"), in file order."""
-    text = resources.files("voxtune.demo").joinpath(SENTENCE_FILES[language]).read_text("utf-8")
+    return _lines(SENTENCE_FILES[language])
+
+
+def held_out_sentences(language: str) -> list[str]:
+    """Held-out sentences that no corpus speaks (English only; none for other languages):
+    what the demo synthesizes to test a voice, in file order."""
+    return _lines(TEST_SENTENCE_FILES[language]) if language in TEST_SENTENCE_FILES else []
+
+
+def _lines(name: str) -> list[str]:
+    text = resources.files("voxtune.demo").joinpath(name).read_text("utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
