@@ -14,6 +14,7 @@ from voxtune.data.layouts import read_layout
 from voxtune.data.packed import PackedDataset, check_codec, codes_of, pack
 from voxtune.data.packed.format import RECORDS, shard_name
 from voxtune.errors import InputError
+from voxtune.text import text_to_phonemes
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,15 @@ def test_reads_back_text_speaker_and_codes(extracted, tmp_path, codec):
     assert packed.metadata["speakers"] == ["alice", "zoë"]
     assert int(packed.sentences["frames"].sum()) == sum(
         np.load(u.audio.with_suffix(".npy")).shape[1] for u in utterances.values())
+
+
+def test_each_sentence_carries_its_phonemes_word_by_word(extracted, tmp_path):
+    pack(extracted, tmp_path / "packed", show_progress=False)
+    packed = PackedDataset(tmp_path / "packed")
+    sentences = [s for n in range(len(packed)) for s in packed.record(n).sentences]
+    for sentence in sentences:
+        assert " ".join(sentence.phonemes) == text_to_phonemes(sentence.text, sentence.language)
+        assert len(sentence.phonemes) > 1
 
 
 def test_missing_stale_and_malformed_codes_are_set_aside(extracted, tmp_path, espeak):

@@ -220,3 +220,12 @@ def test_a_model_on_shipped_codec_tokens_finds_that_codec_by_itself():
     meta.codec.id = "voxcodec:000000000000"
     with pytest.raises(InputError, match="say where it is with --codec"):
         _load_matching_codec(None, meta, "cpu")
+
+
+def test_undelay_keeps_only_frames_every_codebook_reached():
+    layout = TokenLayout(text_vocab=4, num_codebooks=3, codebook_size=8)
+    steps = delay(np.arange(15).reshape(3, 5) % 8, layout)[:6]  # cut before codebooks 1, 2 end
+    steps[5, 0] = layout.eos  # codebook 0 ended late, after the last complete frame
+    codes = undelay(steps, layout)
+    assert codes.shape == (3, 4)
+    assert np.array_equal(codes, (np.arange(15).reshape(3, 5) % 8)[:, :4])

@@ -1,5 +1,8 @@
 """Aligned positions: computed from the grid alone, the same in training and in decoding."""
 
+import math
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +13,7 @@ from voxtune.tts.config import BackboneConfig, TTSTrainConfig
 from voxtune.tts.generate import SamplingConfig, generate
 from voxtune.tts.layout import TokenLayout, delay
 from voxtune.tts.model import VoxTTS, build_lm
-from voxtune.tts.positions import SEGMENT_GAP, grid_positions
+from voxtune.tts.positions import SEGMENT_GAP, expected_steps, grid_positions
 from voxtune.tts.train import train_tts
 
 LAYOUT = dict(text_vocab=20, num_codebooks=2, codebook_size=8, speakers=["anna"])
@@ -65,6 +68,25 @@ def test_greedy_decoding_is_the_teacher_forced_argmax_at_aligned_positions(compi
         predicted = logits[len(grid) - 1:len(grid) - 1 + frames, :, :8].argmax(-1).numpy()
         for k in range(layout.num_codebooks):
             assert np.array_equal(predicted[k:, k], steps[k:, k])
+
+
+def test_an_aligned_model_ends_each_output_within_its_texts_stretch():
+    torch.manual_seed(0)
+    layout = TokenLayout(**LAYOUT, position_rate=0.5)
+    backbone = BackboneConfig(hidden_size=32, layers=2, heads=2, kv_heads=1,
+                              intermediate_size=64)
+    model = VoxTTS(build_lm(backbone, layout.vocab_size), layout).eval()
+    short = _sentence(layout, [1, 2, 3], frames=None)  # 3 text rows + <audio>: 8 steps
+    long = _sentence(layout, list(range(1, 11)), frames=None)  # 11 rows: 22 steps
+    never_ends = SamplingConfig(temperature=0, max_frames=200, min_frames=200)
+    assert [c.shape[1] for c in generate(model, [short, long], never_ends)] == [200, 200]
+    bounded = replace(never_ends, min_frames=4, max_stretch=1.5)
+    spoken = generate(model, [short, long], bounded)
+    expected = [expected_steps(p, layout) for p in (short, long)]
+    assert [c.shape[1] for c in spoken] == [
+        math.ceil(1.5 * e) - layout.num_codebooks for e in expected]
+    assert generate(model, [short], replace(bounded, max_stretch=0, max_frames=50))[0].shape[1] \
+        == 50
 
 
 def test_a_model_trained_with_aligned_positions_keeps_its_rate(tts_corpus, tmp_path):

@@ -267,6 +267,16 @@ def test_the_best_validated_checkpoint_is_kept_and_named(tts_corpus, tmp_path):
                   show_progress=False)
 
 
+def test_training_reads_the_packed_phonemes_without_phonemizing(tts_corpus, monkeypatch):
+    def refuse(*args):
+        raise AssertionError("phonemized during training")
+
+    monkeypatch.setattr("voxtune.text.tokenizer.phonemize", refuse)
+    task, batches, val = build_tts_run(tts_corpus / "packed", tiny("data.val_records=1"))
+    assert next(iter(batches))["tokens"].shape[0] >= 1 and val
+    assert task.meta.layout.position_rate is None or task.meta.layout.position_rate > 0
+
+
 def test_validation_pairs_each_batch_with_a_wrong_text_twin(tts_corpus):
     config = tiny("data.val_records=1")
     task, _, val = build_tts_run(tts_corpus / "packed", config)

@@ -50,6 +50,9 @@ def add_synthesize(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--top-p", type=float, default=0.9)
     p.add_argument("--repetition-penalty", type=float, default=1.1)
     p.add_argument("--max-frames", type=int, default=1500, help="longest piece, codec frames")
+    p.add_argument("--max-stretch", type=float, default=1.6,
+                   help="models with aligned positions: end a piece at this many times the "
+                   "length its text predicts (0: no bound)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=8, help="pieces generated together")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1…")
@@ -71,7 +74,8 @@ def _run_synthesize(args: argparse.Namespace) -> int:
         text = args.text
     sampling = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                               repetition_penalty=args.repetition_penalty,
-                              max_frames=args.max_frames, seed=args.seed)
+                              max_frames=args.max_frames, max_stretch=args.max_stretch,
+                              seed=args.seed)
     result = synthesize(args.model, text, args.out, speaker=args.speaker,
                         ref_audio=args.ref_audio, ref_text=args.ref_text,
                         language=args.language, codec=args.codec, split=args.split,

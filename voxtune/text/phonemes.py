@@ -21,7 +21,6 @@ import functools
 import logging
 import re
 
-from phonemizer.backend import EspeakBackend
 from pypinyin import Style, lazy_pinyin
 
 from voxtune.text.language import canonical_language
@@ -47,11 +46,15 @@ def text_to_phonemes(text: str, language: str) -> str:
 
 
 @functools.cache
-def _espeak(voice: str) -> EspeakBackend:
+def _espeak(voice: str):
     """One backend per voice for the whole process: creating one loads espeak-ng's data.
 
-    Its logger only reports errors: espeak-ng joins function words ("from the" → fɹʌmðə) as
-    people say them, and phonemizer would warn about the changed word count on most lines."""
+    Imported here, not at the top, so that code which reads phonemes stored by `voxtune pack`
+    (training on a GPU machine) needs neither phonemizer nor espeak-ng. Its logger only
+    reports errors: espeak-ng joins function words ("from the" → fɹʌmðə) as people say
+    them, and phonemizer would warn about the changed word count on most lines."""
+    from phonemizer.backend import EspeakBackend
+
     logger = logging.getLogger(f"{__name__}.espeak")
     logger.setLevel(logging.ERROR)
     return EspeakBackend(voice, preserve_punctuation=True, with_stress=True,

@@ -105,7 +105,9 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
                     group["lr"] = config.optim.lr * lr_scale
             active: set[str] = set()
             for micro in range(config.grad_accum):
-                batch = task.move_to(next(batches), place.device)
+                batch = next(batches)
+                units = task.batch_size(batch)  # on the host: reading it on the GPU would wait
+                batch = task.move_to(batch, place.device)
                 sync = micro == config.grad_accum - 1
                 with _no_sync(modules, sync), _autocast(config, place.device):
                     losses, scalars = task.training_step(modules, batch, step)
@@ -117,7 +119,7 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
                     else:
                         scaled.backward(inputs=params[name], retain_graph=i < len(names) - 1)
                 active.update(names)
-                window.add(scalars, task.batch_size(batch))
+                window.add(scalars, units)
             norms = _step(optimizers, params, active, scaler, config.optim.grad_clip)
             step += 1
             final = step == config.max_steps or _out_of_time(started, config, place)
@@ -242,14 +244,16 @@ def _autocast(config: TrainerConfig, device: torch.device) -> contextlib.Abstrac
 
 
 def _step(optimizers: dict[str, torch.optim.Optimizer], params: dict[str, list[nn.Parameter]],
-          active: set[str], scaler: torch.amp.GradScaler, clip: float) -> dict[str, float]:
-    """Clip and step the groups that got a loss this step; returns their gradient norms."""
+          active: set[str], scaler: torch.amp.GradScaler, clip: float
+          ) -> dict[str, torch.Tensor]:
+    """Clip and step the groups that got a loss this step; returns their gradient norms,
+    left on the device (reading them every step would make the host wait for the GPU)."""
     norms = {}
     for name in active:
         scaler.unscale_(optimizers[name])
         max_norm = clip if clip > 0 else float("inf")
         norm = torch.nn.utils.clip_grad_norm_(params[name], max_norm)
-        norms[name] = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
+        norms[name] = (norm.full_tensor() if hasattr(norm, "full_tensor") else norm).detach()
         scaler.step(optimizers[name])
     scaler.update()
     for optimizer in optimizers.values():

@@ -5,6 +5,9 @@ per prompt, reading the KV cache, and samples K codebook tokens under the delay 
 rules: before its first frame a codebook is PAD; codebook 0 may end the audio (EOS) at step
 N, after which codebook k is forced to EOS at step N + k and PAD after that; EOS and PAD are
 never sampled anywhere else. A prompt is finished once its last codebook has ended.
+Codebook 0 is made to end at `max_frames` at the latest, and for a model with aligned
+positions at `max_stretch` times the audio its text is expected to take: a small LM that
+loses its place in the text does not stop by itself, and talks on.
 
 The whole step (constraints, repetition penalty, top-k/top-p sampling) runs on the model's
 device without reading anything back; the host checks for the end every few steps, without
@@ -16,6 +19,7 @@ step (decoder, audio logits, sampling) is compiled into one CUDA graph
 later calls replay, and the host launches one graph per step.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +28,7 @@ from transformers import DynamicCache, StaticCache
 
 from voxtune.tts.layout import NO_TOKEN, undelay
 from voxtune.tts.model import VoxTTS
-from voxtune.tts.positions import grid_positions
+from voxtune.tts.positions import expected_steps, grid_positions
 
 CHECK_EVERY = 8  # steps between the host's checks for the end of every prompt
 UNROLL = 2  # decoding steps per compiled call (one CUDA graph launch); divides CHECK_EVERY
@@ -36,7 +40,11 @@ COMPILE_MODE = "reduce-overhead"  # torch.compile mode of the decoding step (CUD
 class SamplingConfig:
     """`temperature` 0 means greedy. `repetition_penalty` > 1 discourages a codebook from
     repeating its last `repetition_window` codes. `max_frames` bounds each output (frames at
-    the codec's rate); `min_frames` keeps EOS away from the first frames."""
+    the codec's rate); `min_frames` keeps EOS away from the first frames and wins over the
+    other bounds. `max_stretch` (models with aligned positions; 0: off) bounds each output
+    by its text: at most this many times the audio steps that the text's length and the
+    model's `position_rate` predict (in the base corpus the slowest sentence took 1.58
+    times its prediction, 1 in 1,000 more than 1.44)."""
 
     temperature: float = 0.7
     top_k: int = 50
@@ -45,6 +53,7 @@ class SamplingConfig:
     repetition_window: int = 16
     max_frames: int = 1500
     min_frames: int = 4
+    max_stretch: float = 1.6
     seed: int = 0
 
 
@@ -65,6 +74,7 @@ class _DecodeState:
         self.offsets = layout.audio_offset + self.book * layout.codebook_span
         self.step = torch.zeros((), dtype=torch.long, device=device)
         self.ended = torch.full((batch,), -1, dtype=torch.long, device=device)
+        self.end_by = torch.full((batch,), sampling.max_frames, dtype=torch.long, device=device)
         window = max(1, sampling.repetition_window)
         self.recent = torch.full((batch, k, window), layout.pad, dtype=torch.long,
                                  device=device)
@@ -75,10 +85,12 @@ class _DecodeState:
         self.rate = layout.position_rate or 1.0
         self.noise = torch.ones((CHECK_EVERY, batch, k, layout.codebook_span), device=device)
 
-    def reset(self, base: torch.Tensor) -> None:
-        """A new prompt batch, whose audio positions start at `base` [B, 1]."""
+    def reset(self, base: torch.Tensor, end_by: torch.Tensor) -> None:
+        """A new prompt batch, whose audio positions start at `base` [B, 1] and whose
+        codebook 0 ends at step `end_by` [B] at the latest."""
         self.step.zero_()
         self.ended.fill_(-1)
+        self.end_by.copy_(end_by)
         self.recent.fill_(self.layout.pad)
         self.base.copy_(base)
 
@@ -91,8 +103,8 @@ class _DecodeState:
     def static(self) -> None:
         """Mark the buffers as fixed addresses for CUDA graphs (as transformers' StaticCache
         does), so a compiled step may update them in place."""
-        for tensor in (self.step, self.ended, self.recent, self.chosen, self.position,
-                       self.base, self.noise, self.book, self.offsets):
+        for tensor in (self.step, self.ended, self.end_by, self.recent, self.chosen,
+                       self.position, self.base, self.noise, self.book, self.offsets):
             torch._dynamo.mark_static_address(tensor)
 
     def draw_noise(self, generator: torch.Generator) -> None:
@@ -121,6 +133,8 @@ class _DecodeState:
         slot = (self.step - 1) % CHECK_EVERY  # steps 1…8 use a fill, 9…16 the next, …
         noise = self.noise.index_select(0, slot.view(1))[0]
         chosen = _draw(logits, sampling, noise)
+        due = (self.ended < 0) & (self.step >= self.end_by)
+        chosen[:, 0] = torch.where(due, layout.eos, chosen[:, 0])
         done = (self.ended >= 0)[:, None]
         since_end = self.step - self.ended[:, None]
         chosen = torch.where(self.step < self.book, layout.pad, chosen)
@@ -218,12 +232,14 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     bases = np.zeros((batch, 1), dtype=np.int64)
     for row, prompt in enumerate(prompts):
         positions[row, longest - len(prompt):], bases[row, 0] = grid_positions(prompt, layout)
+    end_by = torch.tensor([_frame_limit(prompt, layout, sampling) for prompt in prompts],
+                          device=device)
     positions = torch.from_numpy(positions).to(device)
     hidden = model.decoder(inputs_embeds=model.embed(torch.from_numpy(tokens).to(device)),
                            attention_mask=prefill_mask, position_ids=positions,
                            past_key_values=cache, use_cache=True).last_hidden_state[:, -1:]
     generator = torch.Generator(device=device).manual_seed(sampling.seed)
-    state.reset(torch.from_numpy(bases).to(device))
+    state.reset(torch.from_numpy(bases).to(device), end_by)
     state.draw_noise(generator)
     state.sample(model.audio_logits(hidden)[:, 0])
     steps, watch = 1, _EndWatch()
@@ -239,6 +255,15 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     steps = min(steps, steps_max)
     chosen = state.chosen[:, :steps].cpu().numpy()
     return [undelay(chosen[row], layout) for row in range(batch)]
+
+
+def _frame_limit(prompt: np.ndarray, layout, sampling: SamplingConfig) -> int:
+    """The step by which codebook 0 must end for `prompt` (see `SamplingConfig`)."""
+    limit = sampling.max_frames
+    expected = expected_steps(prompt, layout)
+    if expected is not None and sampling.max_stretch > 0:
+        limit = min(limit, math.ceil(sampling.max_stretch * expected) - layout.num_codebooks)
+    return max(limit, sampling.min_frames)
 
 
 def _static_decoder(model: VoxTTS, sampling: SamplingConfig, batch: int, length: int):

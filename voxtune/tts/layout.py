@@ -89,7 +89,8 @@ def undelay(steps: np.ndarray, layout: TokenLayout) -> np.ndarray:
     """Local ids [S, K] (as generated, up to and possibly past EOS) → codes [K, N]."""
     k = layout.num_codebooks
     eos = np.flatnonzero(steps[:, 0] == layout.eos)
-    n = int(eos[0]) if len(eos) else max(0, len(steps) - k + 1)
+    complete = max(0, len(steps) - k + 1)  # frames whose every codebook was generated
+    n = min(int(eos[0]), complete) if len(eos) else complete
     codes = np.stack([steps[book:book + n, book] for book in range(k)])
     if n and (codes >= layout.codebook_size).any():
         codes = np.minimum(codes, layout.codebook_size - 1)  # a stray EOS/PAD inside a frame

@@ -52,6 +52,16 @@ def grid_positions(grid: np.ndarray, layout: TokenLayout) -> tuple[np.ndarray, i
     return positions, base
 
 
+def expected_steps(grid: np.ndarray, layout: TokenLayout) -> float | None:
+    """Audio steps (frames + K) that the grid's last sentence, still to be spoken, is
+    expected to take: its text rows over `position_rate`; None without aligned positions."""
+    if layout.position_rate is None:
+        return None
+    audio = np.flatnonzero(is_audio(grid, layout))
+    text_rows = len(grid) - (int(audio[-1]) + 1 if len(audio) else 0)
+    return text_rows / layout.position_rate
+
+
 def measure_rate(pairs: Iterable[tuple[int, int]]) -> float:
     """Text tokens per audio step over (text tokens, audio steps) pairs of a corpus."""
     text, steps = map(sum, zip(*pairs, strict=True))

@@ -11,7 +11,7 @@ from voxtune.data.packed.loader import PackedLoader
 from voxtune.data.packed.reader import PackedDataset, check_codec, codes_of
 from voxtune.errors import ConfigError
 from voxtune.shipped import resolve_model, shipped_folder
-from voxtune.text import PhonemeTokenizer, load_text_tokenizer, prepare_text
+from voxtune.text import PhonemeTokenizer, TextTokenizer, load_text_tokenizer, prepare_text
 from voxtune.train import distributed
 from voxtune.train.loop import fit_run
 from voxtune.tts.checkpoint import CodecInfo, TTSMeta, is_tts_folder, load_tts
@@ -79,7 +79,7 @@ def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0, world_size:
                        bucket_size=config.data.bucket_size, seed=config.trainer.seed, rank=rank,
                        world_size=world_size)
     loader = PackedLoader(dataset, records=np.arange(split), **loader_args)
-    cache: dict[tuple[str, str], list[int]] = {}
+    cache = _stored_phonemes(dataset, tokenizer)
 
     def encode_text(text: str, language: str) -> list[int]:
         key = (text, language)
@@ -148,6 +148,26 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
     return VoxTTS(lm, layout), meta, tokenizer
 
 
+def _stored_phonemes(dataset: PackedDataset, tokenizer: TextTokenizer
+                     ) -> dict[tuple[str, str], list[int]]:
+    """Text ids of every sentence that `voxtune pack` stored phonemes for, keyed by (text,
+    language), for a model that reads phonemes: training then never calls espeak-ng."""
+    if tokenizer.kind != PhonemeTokenizer.kind:
+        return {}
+    return {(sentence.text, sentence.language): _sentence_ids(sentence, tokenizer)
+            for number in range(len(dataset)) for sentence in dataset.record(number).sentences
+            if sentence.phonemes}
+
+
+def _sentence_ids(sentence, tokenizer: TextTokenizer) -> list[int]:
+    """A packed sentence's text ids, from its stored phonemes when the tokenizer reads
+    phonemes and the pack has them."""
+    language = sentence.language or "en"
+    if tokenizer.kind == PhonemeTokenizer.kind and sentence.phonemes:
+        return tokenizer.encode(" ".join(sentence.phonemes), language)
+    return prepare_text(sentence.text, language, tokenizer)
+
+
 RATE_SENTENCES = 4000  # enough to measure text tokens per audio step to a few per mille
 
 
@@ -158,6 +178,6 @@ def _text_rate(dataset: PackedDataset, tokenizer, layout: TokenLayout) -> float:
     pairs = []
     for number in range(len(dataset)):
         for sentence in dataset.record(number).sentences[:per_record]:
-            text = len(prepare_text(sentence.text, sentence.language or "en", tokenizer)) + 1
+            text = len(_sentence_ids(sentence, tokenizer)) + 1
             pairs.append((text, codes_of(sentence).shape[1] + layout.num_codebooks))
     return measure_rate(pairs)

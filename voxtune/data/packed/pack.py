@@ -4,6 +4,9 @@ Like fish-speech's `build_dataset.py`. Each record is one `SpeakerData` message 
 `sentences_per_record` sentences of one speaker, so a loader can draw a prompt and a target
 of the same voice from one read. Clips whose codes are missing, stale (audio changed since
 extraction), of the wrong shape or out of the codebook's range are set aside by name.
+Each sentence also carries its phonemes (`voxtune.text.text_to_phonemes`, one entry per
+word) for the languages the text frontend knows, as fish-speech's packs carry phones: a
+phoneme model then trains without espeak-ng and without phonemizing in its loop.
 The packed folder is built beside `out` and moved into place when complete.
 """
 
@@ -31,6 +34,7 @@ from voxtune.data.packed.format import (
 )
 from voxtune.errors import ClipRejected, InputError
 from voxtune.files import atomic_path, file_fingerprint, write_text
+from voxtune.text import text_to_phonemes
 
 
 @dataclass
@@ -97,8 +101,18 @@ def _sentence(data: Path, utterance: Utterance, index: dict) -> dataset_pb2.Sent
                            f"{codec['codebook_size'] - 1} of codec {codec['id']}")
     return dataset_pb2.Sentence(
         id=utterance.id, text=utterance.text, language=utterance.language,
+        phonemes=_phoneme_words(utterance.text, utterance.language),
         duration=codes.shape[1] / codec["frame_rate"],
         semantics=[dataset_pb2.Semantics(values=row.tolist()) for row in codes])
+
+
+def _phoneme_words(text: str, language: str) -> list[str]:
+    """The phonemes of `text` split at single spaces (joining them with spaces gives the
+    phoneme string back exactly); none for a language the text frontend does not know."""
+    try:
+        return text_to_phonemes(text, language or "en").split(" ")
+    except InputError:
+        return []
 
 
 def _write_shards(folder: Path, speakers: dict[str, list[dataset_pb2.Sentence]], codec: dict,
