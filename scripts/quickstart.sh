@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: make the demo corpus (several synthetic voices,
-# long unsegmented recordings in mixed formats), prepare it into a clean labelled dataset
-# (slicing, loudness, Whisper auto-labelling, quality gate) and print the report.
+# The main job on the embedded default: `voxtune demo` fine-tunes the shipped base voice
+# model (vox-base) on a voice it never heard, on the CPU, and evaluates the result:
+# recordings → prepare → extract → pack → LoRA → merge → eval, each stage printed and
+# kept on disk. It ends by printing where the report and the audio are.
+#   bash scripts/quickstart.sh                 # into runs/demo
+#   bash scripts/quickstart.sh runs/x --quick  # a smoke run of a few minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-run=${1:-runs/quickstart}
-.venv/bin/voxtune demo-data "$run/corpus" --speakers 3 --minutes 1.5 --no-mandarin
-.venv/bin/voxtune prepare "$run/corpus/long" "$run/dataset" --num-workers 2
-echo "report: $run/dataset/report.txt"
+.venv/bin/voxtune demo "$@"
