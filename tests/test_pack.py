@@ -1,6 +1,7 @@
 """`voxtune pack`: a packed dataset reads back exactly what went in; bad input is named."""
 
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -60,6 +61,19 @@ def test_each_sentence_carries_its_phonemes_word_by_word(extracted, tmp_path):
     for sentence in sentences:
         assert " ".join(sentence.phonemes) == text_to_phonemes(sentence.text, sentence.language)
         assert len(sentence.phonemes) > 1
+
+
+def test_without_espeak_ng_it_packs_without_phonemes(extracted, tmp_path, monkeypatch, caplog):
+    def no_espeak(text, language):
+        raise RuntimeError("espeak not installed on your system")
+
+    module = sys.modules["voxtune.data.packed.pack"]  # the package's `pack` is the function
+    monkeypatch.setattr(module, "text_to_phonemes", no_espeak)
+    summary = pack(extracted, tmp_path / "packed", show_progress=False)
+    packed = PackedDataset(tmp_path / "packed")
+    assert summary.sentences == len(SEED_CLIPS)
+    assert not any(s.phonemes for n in range(len(packed)) for s in packed.record(n).sentences)
+    assert "espeak not installed" in caplog.text
 
 
 def test_missing_stale_and_malformed_codes_are_set_aside(extracted, tmp_path, espeak):

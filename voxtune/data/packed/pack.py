@@ -10,7 +10,9 @@ phoneme model then trains without espeak-ng and without phonemizing in its loop.
 The packed folder is built beside `out` and moved into place when complete.
 """
 
+import functools
 import json
+import logging
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ from voxtune.data.packed.format import (
 from voxtune.errors import ClipRejected, InputError
 from voxtune.files import atomic_path, file_fingerprint, write_text
 from voxtune.text import text_to_phonemes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -108,11 +112,20 @@ def _sentence(data: Path, utterance: Utterance, index: dict) -> dataset_pb2.Sent
 
 def _phoneme_words(text: str, language: str) -> list[str]:
     """The phonemes of `text` split at single spaces (joining them with spaces gives the
-    phoneme string back exactly); none for a language the text frontend does not know."""
+    phoneme string back exactly); none for a language the text frontend does not know, or
+    where espeak-ng is missing (a phoneme model then phonemizes while it trains)."""
     try:
         return text_to_phonemes(text, language or "en").split(" ")
     except InputError:
         return []
+    except (ImportError, RuntimeError) as exc:
+        _warn_no_g2p(str(exc))
+        return []
+
+
+@functools.cache
+def _warn_no_g2p(reason: str) -> None:
+    log.warning("packing without phonemes: %s (install espeak-ng to store them)", reason)
 
 
 def _write_shards(folder: Path, speakers: dict[str, list[dataset_pb2.Sentence]], codec: dict,
