@@ -2,6 +2,7 @@
 adapters merge into a model with the same logits."""
 
 import shutil
+from functools import lru_cache
 
 import numpy as np
 import pytest
@@ -175,7 +176,8 @@ def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, ca
 
     embedder = UntrimmedResemblyzer()
     monkeypatch.setattr(folder, "load_embedder", lambda name="resemblyzer": embedder)
-    folder._voice_of.cache_clear()
+    # voices embedded the untrimmed way stay in this test: a cache of its own
+    monkeypatch.setattr(folder, "_voice_of", lru_cache(maxsize=64)(folder._voice_of.__wrapped__))
 
     sentences = tmp_path / "sentences.txt"
     sentences.write_text(f"{SENTENCES[4]}\n\n{SENTENCES[5]}\n")
@@ -202,7 +204,6 @@ def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, ca
     side = page[page.index("<table id='side-by-side'>"):]
     side = side[:side.index("</table>")]
     assert side.count("<tr><td>ben/s00") == 2 and side.count("<audio controls") == 4
-    folder._voice_of.cache_clear()  # voices embedded the untrimmed way stay in this test
 
 
 def test_compiled_blocks_trace_once_for_every_layer_and_keep_the_weights_names():

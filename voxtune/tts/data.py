@@ -25,7 +25,8 @@ from voxtune.tts.layout import NO_TOKEN, TokenLayout, delay
 from voxtune.tts.loss import IGNORE
 from voxtune.tts.positions import grid_positions
 
-TextEncoder = Callable[[str, str], list[int]]  # (text, language) → text token ids
+# (text, its stored phonemes or "", language) → text token ids
+TextEncoder = Callable[[str, str, str], list[int]]
 
 
 @dataclass
@@ -51,9 +52,9 @@ def build_sequence(sample: Sample, layout: TokenLayout, encode_text: TextEncoder
 
     if speaker_token and sample.speaker in layout.speakers:
         text_run([layout.speaker_id(sample.speaker)])
-    for text, language, codes in zip(sample.texts, sample.languages, sample.codes,
-                                     strict=True):
-        text_run(encode_text(text, language) + [layout.audio_start])
+    for text, phonemes, language, codes in zip(sample.texts, sample.phonemes, sample.languages,
+                                               sample.codes, strict=True):
+        text_run(encode_text(text, phonemes, language) + [layout.audio_start])
         steps = delay(codes, layout)
         targets = np.where(steps == layout.pad, IGNORE, steps)
         parts_labels[-1][-1] = targets[0]  # the <audio> marker predicts the first step
@@ -119,11 +120,12 @@ class TTSBatches:
         low its loss; only this gap tells a model that reads from one that recites.
         """
         batches = list(self.loader)
-        texts = [sample.texts[-1] for batch in batches for sample in batch]
-        shifted = iter(texts[1:] + texts[:1])
+        lasts = [(sample.texts[-1], sample.phonemes[-1]) for batch in batches
+                 for sample in batch]
+        shifted = iter(lasts[1:] + lasts[:1])
         out = []
         for batch in batches:
-            wrong = [replace(s, texts=[*s.texts[:-1], next(shifted)]) for s in batch]
+            wrong = [_with_last(s, *next(shifted)) for s in batch]
             merged = collate([self.sequence(sample) for sample in batch])
             merged.update({f"wrong_{key}": value for key, value in
                            collate([self.sequence(sample) for sample in wrong]).items()})
@@ -133,3 +135,9 @@ class TTSBatches:
     def sequence(self, sample: Sample) -> Sequence:
         draw = np.random.default_rng([self.seed, *sample.ids[0].encode()]).random()
         return build_sequence(sample, self.layout, self.encode_text, draw < self.rate)
+
+
+def _with_last(sample: Sample, text: str, phonemes: str) -> Sample:
+    """`sample` with its last sentence's text (and phonemes) replaced; its audio stays."""
+    return replace(sample, texts=[*sample.texts[:-1], text],
+                   phonemes=[*sample.phonemes[:-1], phonemes])

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from transformers import DynamicCache, StaticCache
 
-from voxtune.tts.layout import NO_TOKEN, undelay
+from voxtune.tts.layout import NO_TOKEN, TokenLayout, undelay
 from voxtune.tts.model import VoxTTS
 from voxtune.tts.positions import expected_steps, grid_positions
 
@@ -257,7 +257,7 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     return [undelay(chosen[row], layout) for row in range(batch)]
 
 
-def _frame_limit(prompt: np.ndarray, layout, sampling: SamplingConfig) -> int:
+def _frame_limit(prompt: np.ndarray, layout: TokenLayout, sampling: SamplingConfig) -> int:
     """The step by which codebook 0 must end for `prompt` (see `SamplingConfig`)."""
     limit = sampling.max_frames
     expected = expected_steps(prompt, layout)

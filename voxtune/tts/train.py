@@ -79,12 +79,12 @@ def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0, world_size:
                        bucket_size=config.data.bucket_size, seed=config.trainer.seed, rank=rank,
                        world_size=world_size)
     loader = PackedLoader(dataset, records=np.arange(split), **loader_args)
-    cache = _stored_phonemes(dataset, tokenizer)
+    cache: dict[tuple[str, str], list[int]] = {}
 
-    def encode_text(text: str, language: str) -> list[int]:
+    def encode_text(text: str, phonemes: str, language: str) -> list[int]:
         key = (text, language)
         if key not in cache:
-            cache[key] = prepare_text(text, language, tokenizer)
+            cache[key] = _text_ids(text, phonemes, language, tokenizer)
         return cache[key]
 
     batches = TTSBatches(loader, meta.layout, encode_text, config.data.speaker_token_rate,
@@ -148,24 +148,14 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
     return VoxTTS(lm, layout), meta, tokenizer
 
 
-def _stored_phonemes(dataset: PackedDataset, tokenizer: TextTokenizer
-                     ) -> dict[tuple[str, str], list[int]]:
-    """Text ids of every sentence that `voxtune pack` stored phonemes for, keyed by (text,
-    language), for a model that reads phonemes: training then never calls espeak-ng."""
-    if tokenizer.kind != PhonemeTokenizer.kind:
-        return {}
-    return {(sentence.text, sentence.language): _sentence_ids(sentence, tokenizer)
-            for number in range(len(dataset)) for sentence in dataset.record(number).sentences
-            if sentence.phonemes}
-
-
-def _sentence_ids(sentence, tokenizer: TextTokenizer) -> list[int]:
-    """A packed sentence's text ids, from its stored phonemes when the tokenizer reads
-    phonemes and the pack has them."""
-    language = sentence.language or "en"
-    if tokenizer.kind == PhonemeTokenizer.kind and sentence.phonemes:
-        return tokenizer.encode(" ".join(sentence.phonemes), language)
-    return prepare_text(sentence.text, language, tokenizer)
+def _text_ids(text: str, phonemes: str, language: str, tokenizer: TextTokenizer) -> list[int]:
+    """A packed sentence's text ids: from the phonemes `voxtune pack` stored when the
+    tokenizer reads phonemes and the pack has them (training then never calls espeak-ng),
+    else from its text."""
+    language = language or "en"
+    if tokenizer.kind == PhonemeTokenizer.kind and phonemes:
+        return tokenizer.encode(phonemes, language)
+    return prepare_text(text, language, tokenizer)
 
 
 RATE_SENTENCES = 4000  # enough to measure text tokens per audio step to a few per mille
@@ -178,6 +168,8 @@ def _text_rate(dataset: PackedDataset, tokenizer, layout: TokenLayout) -> float:
     pairs = []
     for number in range(len(dataset)):
         for sentence in dataset.record(number).sentences[:per_record]:
-            text = len(_sentence_ids(sentence, tokenizer)) + 1
+            ids = _text_ids(sentence.text, " ".join(sentence.phonemes), sentence.language,
+                            tokenizer)
+            text = len(ids) + 1
             pairs.append((text, codes_of(sentence).shape[1] + layout.num_codebooks))
     return measure_rate(pairs)

@@ -28,7 +28,8 @@ from voxtune.errors import InputError
 
 @dataclass(frozen=True)
 class Sample:
-    """Consecutive sentences of one speaker: texts, their languages and int64 codes
+    """Consecutive sentences of one speaker: texts, their phonemes as `voxtune pack` stored
+    them (joined by spaces; "" where it stored none), their languages and int64 codes
     [codebooks, frames] each."""
 
     speaker: str
@@ -36,6 +37,7 @@ class Sample:
     texts: list[str]
     codes: list[np.ndarray]
     languages: list[str]
+    phonemes: list[str]
 
     @property
     def frames(self) -> int:
@@ -113,4 +115,5 @@ class PackedLoader:
         chosen = data.sentences[first:first + count]
         return Sample(speaker=data.speaker, ids=[s.id for s in chosen],
                       texts=[s.text for s in chosen], codes=[codes_of(s) for s in chosen],
-                      languages=[s.language for s in chosen])
+                      languages=[s.language for s in chosen],
+                      phonemes=[" ".join(s.phonemes) for s in chosen])
