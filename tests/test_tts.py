@@ -252,3 +252,11 @@ def test_undelay_keeps_only_frames_every_codebook_reached():
     codes = undelay(steps, layout)
     assert codes.shape == (3, 4)
     assert np.array_equal(codes, (np.arange(15).reshape(3, 5) % 8)[:, :4])
+
+
+def test_an_ordinary_english_sentence_is_spoken_as_one_piece(base, tts_corpus, tmp_path):
+    assert len(SENTENCES[1]) > 50  # GPT-SoVITS's cut2 length would cut it in two
+    result = synthesize(base.checkpoint, SENTENCES[1], tmp_path / "one.wav", speaker="ben",
+                        codec=str(tts_corpus / "codec"),
+                        sampling=SamplingConfig(seed=1, max_frames=100), device="cpu")
+    assert result.pieces == [SENTENCES[1]]
