@@ -34,6 +34,7 @@ import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from voxtune.train.blocks import compile_blocks
+from voxtune.train.kernels import use_shape_agnostic_attention
 from voxtune.tts import generate as decoding
 from voxtune.tts.checkpoint import load_tts
 from voxtune.tts.config import BackboneConfig, LoraConfig
@@ -100,15 +101,18 @@ def timed(step, warmup: int, steps: int, profile: bool = False) -> float:
 
 
 def print_profile(step, calls: int = 2) -> None:
-    """The GPU kernels that take the most time over `calls` more steps (to stderr)."""
+    """The GPU kernels and host operations that take the most time over `calls` more steps
+    (to stderr)."""
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         for _ in range(calls):
             step()
         torch.cuda.synchronize()
-    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25,
-                                    max_name_column_width=70), file=sys.stderr)
+    averages = prof.key_averages()
+    for key in ("cuda_time_total", "cpu_time_total"):  # GPU work, then what the host waits on
+        print(averages.table(sort_by=key, row_limit=25, max_name_column_width=70),
+              file=sys.stderr)
 
 
 def bench_train(args, size: dict) -> list[dict]:
@@ -138,6 +142,8 @@ def _packed_row(args, compiled: bool) -> dict:
 
     task, batches, _ = build_tts_run(args.data, load_config(TTSTrainConfig, args.config, []))
     model = task.model.cuda()
+    if not args.cudnn_attention:
+        use_shape_agnostic_attention()  # as `voxtune train` does
     if compiled:
         compile_blocks(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
@@ -315,6 +321,9 @@ def main() -> None:
                         help="generation: also decode four text pieces in one batch")
     parser.add_argument("--data", help="training: time the real training step on this packed "
                         "dataset (shapes vary per batch) instead of random grids")
+    parser.add_argument("--cudnn-attention", action="store_true",
+                        help="training with --data: keep cuDNN attention, which `voxtune train` "
+                        "turns off (voxtune/train/kernels.py says why), to compare")
     parser.add_argument("--config", default="tts", help="training with --data: the preset")
     parser.add_argument("--model", help="generation: a trained VoxTTS (folder or shipped "
                         "name) in place of random weights of --size")

@@ -10,7 +10,7 @@ from voxtune.audio.io import read_audio, to_mono
 from voxtune.demo import demo_data
 from voxtune.demo import synth as synth_module
 from voxtune.demo.speech import sentences
-from voxtune.demo.voices import voices
+from voxtune.demo.voices import HELD_OUT_VOICES, roster_size, voices
 from voxtune.errors import ClipRejected, InputError
 
 SETTINGS = {"speakers": 2, "minutes": 0.3, "show_progress": False}
@@ -199,6 +199,17 @@ def test_a_voice_made_alone_speaks_as_it_does_in_the_full_corpus(corpus, tmp_pat
         (corpus.out / "clips" / name / p.name).read_bytes() for p in made]
     with pytest.raises(InputError, match="no demo voice named 'nobody'"):
         demo_data(tmp_path / "x", voices_named=["nobody"], show_progress=False)
+
+
+def test_every_roster_voice_can_be_named(tmp_path):
+    """A corpus may name any roster voice, the last ones too (the flite voices' slots push
+    them past espeak-ng's count)."""
+    roster = [v.name for v in voices(roster_size(), include_mandarin=False)]
+    assert len(set(roster)) == roster_size() >= 96
+    assert set(HELD_OUT_VOICES) <= set(roster)
+    made = demo_data(tmp_path / "last", seed=0, voices_named=[roster[-1]], long=False,
+                     minutes=0.05, show_progress=False)
+    assert made.speakers == [roster[-1]] and made.clips > 0
 
 
 def test_recombined_sentences_are_new_and_reproducible(corpus, tmp_path):

@@ -43,7 +43,7 @@ from voxtune.demo.speech import (
     sentences,
     stream,
 )
-from voxtune.demo.voices import MAX_ROSTER, Voice, voices
+from voxtune.demo.voices import Voice, roster_size, voices
 from voxtune.errors import InputError
 from voxtune.files import write_jsonl, write_text
 
@@ -152,7 +152,7 @@ def _pick(speakers: int, mandarin: bool, named: list[str] | None
     if not named:
         roster = voices(speakers, mandarin)
         return list(range(len(roster))), roster
-    everyone = voices(MAX_ROSTER, include_mandarin=True)
+    everyone = voices(roster_size(), include_mandarin=True)
     by_name = {voice.name: i for i, voice in enumerate(everyone)}
     unknown = [name for name in named if name not in by_name]
     if unknown:

@@ -82,6 +82,12 @@ def _flite_voice(k: int) -> Voice:
                  language="en", speed=150 + 10 * (k % 4))
 
 
+def roster_size() -> int:
+    """How many English voices this machine can make: every espeak-ng one, and flite's
+    when the `flite` program is installed."""
+    return MAX_ROSTER + (len(FLITE_VOICES) if shutil.which("flite") else 0)
+
+
 def voices(count: int, include_mandarin: bool) -> list[Voice]:
     """`count` distinct English voices, plus espeak-ng's Mandarin when `include_mandarin`.
 
@@ -89,8 +95,8 @@ def voices(count: int, include_mandarin: bool) -> list[Voice]:
     take fixed slots when the `flite` program is installed.
     """
     espeak_count = len(ESPEAK_ACCENTS) * len(ESPEAK_VARIANTS)
-    flite_count = len(FLITE_VOICES) if shutil.which("flite") else 0
-    if not 0 <= count <= espeak_count + flite_count:
+    flite_count = roster_size() - espeak_count
+    if not 0 <= count <= roster_size():
         raise InputError(f"cannot make {count} distinct English demo speakers; choose 0 to "
                          f"{espeak_count + flite_count}"
                          + ("" if flite_count else " (install flite for a few more)"))

@@ -36,6 +36,7 @@ from voxtune.train.checkpoints import (
 )
 from voxtune.train.config import OptimConfig, TrainerConfig
 from voxtune.train.distributed import Placement
+from voxtune.train.kernels import use_shape_agnostic_attention
 from voxtune.train.logs import RunLog
 from voxtune.train.sharded import full_states, load_sharded, save_sharded
 from voxtune.train.task import Batches, TrainingTask
@@ -74,6 +75,8 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
     random.seed(config.seed)
     for module in task.modules.values():
         module.to(place.device)
+    if place.device.type == "cuda":
+        use_shape_agnostic_attention()
     if config.compile:
         for module in task.modules.values():
             compile_blocks(module)
