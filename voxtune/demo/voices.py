@@ -94,11 +94,11 @@ def voices(count: int, include_mandarin: bool) -> list[Voice]:
     The order is fixed, so `voices(4, …)` is always a prefix of `voices(8, …)`; flite voices
     take fixed slots when the `flite` program is installed.
     """
-    espeak_count = len(ESPEAK_ACCENTS) * len(ESPEAK_VARIANTS)
-    flite_count = roster_size() - espeak_count
-    if not 0 <= count <= roster_size():
+    size = roster_size()
+    flite_count = size - MAX_ROSTER
+    if not 0 <= count <= size:
         raise InputError(f"cannot make {count} distinct English demo speakers; choose 0 to "
-                         f"{espeak_count + flite_count}"
+                         f"{size}"
                          + ("" if flite_count else " (install flite for a few more)"))
     roster: list[Voice] = []
     next_espeak = next_flite = 0
