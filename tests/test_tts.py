@@ -137,7 +137,7 @@ def test_a_model_refuses_tokens_of_another_codec(base, tts_corpus, tmp_path):
 
 
 def test_static_cache_decoding_equals_dynamic_cache_decoding(base, monkeypatch):
-    """The compiled path's static cache and full-length mask, run eagerly on the CPU."""
+    """The compiled path (fused decoder, static cache, full-length mask), run eagerly on the CPU."""
     model, meta, _ = load_tts(base.checkpoint)
     k = meta.layout.num_codebooks
     long_prompt = np.full((7, k), -1)

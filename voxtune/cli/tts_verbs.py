@@ -57,7 +57,8 @@ def add_synthesize(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="pieces generated together")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1…")
     p.add_argument("--compile", action="store_true",
-                   help="static KV cache + CUDA graphs: compiles once, then decodes far faster")
+                   help="fused decoder, static KV cache, CUDA graphs (Llama/Qwen backbones): "
+                   "compiles once, then decodes far faster")
     p.set_defaults(run=_run_synthesize)
 
 

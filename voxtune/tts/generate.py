@@ -12,11 +12,12 @@ loses its place in the text does not stop by itself, and talks on.
 The whole step (constraints, repetition penalty, top-k/top-p sampling) runs on the model's
 device without reading anything back; the host checks for the end every few steps, without
 waiting for the device.
-Prompts of different lengths are left-padded, with an attention mask. By default the KV
-cache grows (dynamic); with `compile=True` it is a preallocated static cache and the whole
-step (decoder, audio logits, sampling) is compiled into one CUDA graph
-(`torch.compile(mode="reduce-overhead")`), the gpt-fast recipe: the first call compiles,
-later calls replay, and the host launches one graph per step.
+Prompts of different lengths are left-padded, with an attention mask. By default the
+model's own transformers decoder runs with a growing KV cache; with `compile=True`, voxtune's
+fused copy of it (`voxtune.tts.fused`: q/k/v and gate/up in one product each, a
+preallocated cache) runs, and the whole step (decoder, audio logits, sampling) is compiled
+into one CUDA graph (`torch.compile(mode="reduce-overhead")`), the gpt-fast recipe: the
+first call compiles, later calls replay, and the host launches one graph per step.
 """
 
 import math
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from transformers import DynamicCache, StaticCache
+from transformers import DynamicCache
 
+from voxtune.tts.fused import FusedDecoder, fused_decoder
 from voxtune.tts.layout import NO_TOKEN, TokenLayout, undelay
 from voxtune.tts.model import VoxTTS
 from voxtune.tts.positions import expected_steps, grid_positions
@@ -209,35 +211,27 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     longest = max(len(p) for p in prompts)
     tokens = np.full((batch, longest, k), NO_TOKEN, dtype=np.int64)
     mask = np.zeros((batch, longest), dtype=np.int64)
+    positions = np.zeros((batch, longest), dtype=np.int64)
+    bases = np.zeros((batch, 1), dtype=np.int64)
     for row, prompt in enumerate(prompts):
         tokens[row, longest - len(prompt):] = prompt
         mask[row, longest - len(prompt):] = 1
-    padded = bool((mask == 0).any())
+        positions[row, longest - len(prompt):], bases[row, 0] = grid_positions(prompt, layout)
     prompt_mask = torch.from_numpy(mask).to(device)
     steps_max = sampling.max_frames + k
     unroll = UNROLL if compile else 1
     if compile:
-        cache, state, step_fn, length = _static_decoder(model, sampling, batch,
-                                                        longest + steps_max + unroll)
-        full = np.ones((batch, length), dtype=np.int64)
-        full[:, :longest] = mask
-        mask_t = torch.from_numpy(full).to(device) if padded else None
-        prefill_mask = mask_t
+        decode, state, step = _static_decoder(model, sampling, batch,
+                                              longest + steps_max + unroll)
+        decode.reset(prompt_mask)
     else:
-        cache = DynamicCache()
+        decode = _TransformersDecoder(model, prompt_mask)
         state = _DecodeState(model, sampling, batch, steps_max, device)
-        step_fn = _Step(model, state, unroll)
-        mask_t = prefill_mask = prompt_mask if padded else None
-    positions = np.zeros((batch, longest), dtype=np.int64)
-    bases = np.zeros((batch, 1), dtype=np.int64)
-    for row, prompt in enumerate(prompts):
-        positions[row, longest - len(prompt):], bases[row, 0] = grid_positions(prompt, layout)
+        step = _Step(model, state, decode, unroll)
     end_by = torch.tensor([_frame_limit(prompt, layout, sampling) for prompt in prompts],
                           device=device)
-    positions = torch.from_numpy(positions).to(device)
-    hidden = model.decoder(inputs_embeds=model.embed(torch.from_numpy(tokens).to(device)),
-                           attention_mask=prefill_mask, position_ids=positions,
-                           past_key_values=cache, use_cache=True).last_hidden_state[:, -1:]
+    hidden = decode(model.embed(torch.from_numpy(tokens).to(device)),
+                    torch.from_numpy(positions).to(device))[:, -1:]
     generator = torch.Generator(device=device).manual_seed(sampling.seed)
     state.reset(torch.from_numpy(bases).to(device), end_by)
     state.draw_noise(generator)
@@ -248,9 +242,7 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
             if steps > 1 and watch.ended(state):
                 break
             state.draw_noise(generator)
-        if mask_t is not None and not compile:
-            mask_t = torch.cat([mask_t, torch.ones_like(mask_t[:, :1])], dim=1)
-        step_fn(mask_t, cache)
+        step()
         steps += unroll
     steps = min(steps, steps_max)
     chosen = state.chosen[:, :steps].cpu().numpy()
@@ -267,7 +259,7 @@ def _frame_limit(prompt: np.ndarray, layout: TokenLayout, sampling: SamplingConf
 
 
 def _static_decoder(model: VoxTTS, sampling: SamplingConfig, batch: int, length: int):
-    """(static cache, decoding state, compiled step, cache length) for `batch` prompts,
+    """(decoder with a static cache, decoding state, compiled step) for `batch` prompts,
     reused across calls.
 
     The cache length is rounded up to a multiple of `CACHE_BUCKET`; cache, state and compiled
@@ -282,14 +274,44 @@ def _static_decoder(model: VoxTTS, sampling: SamplingConfig, batch: int, length:
     key = (batch, length, rules)
     if key not in decoders:
         device = next(model.parameters()).device
-        cache = StaticCache(config=model.lm.config, max_cache_len=length)
+        decode = _CachedDecoder(fused_decoder(model), batch, length)
         state = _DecodeState(model, sampling, batch, length, device)
         state.static()
-        decoders[key] = (cache, state, torch.compile(_Step(model, state, UNROLL),
-                                                     mode=COMPILE_MODE))
-    cache, state, step = decoders[key]
-    cache.reset()
-    return cache, state, step, length
+        decoders[key] = (decode, state, torch.compile(_Step(model, state, decode, UNROLL),
+                                                      mode=COMPILE_MODE))
+    return decoders[key]
+
+
+class _TransformersDecoder:
+    """The model's own decoder with a growing cache (`DynamicCache`): any architecture, no
+    compilation. The attention mask, needed only when prompts are padded, grows with them."""
+
+    def __init__(self, model: VoxTTS, prompt_mask: torch.Tensor):
+        self.decoder, self.cache = model.decoder, DynamicCache()
+        self.mask = prompt_mask if bool((prompt_mask == 0).any()) else None
+
+    def __call__(self, embeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        if self.mask is not None and self.cache.get_seq_length() > 0:
+            self.mask = torch.cat([self.mask, torch.ones_like(self.mask[:, :embeds.shape[1]])],
+                                  dim=1)
+        return self.decoder(inputs_embeds=embeds, attention_mask=self.mask,
+                            position_ids=positions, past_key_values=self.cache,
+                            use_cache=True).last_hidden_state
+
+
+class _CachedDecoder:
+    """voxtune's fused copy of the decoder (`voxtune.tts.fused`) with a preallocated cache
+    of `length` slots, whose buffers stay at fixed addresses for CUDA graphs."""
+
+    def __init__(self, fused: FusedDecoder, batch: int, length: int):
+        self.fused, self.cache = fused, fused.new_cache(batch, length)
+        self.cache.static()
+
+    def reset(self, prompt_mask: torch.Tensor) -> None:
+        self.cache.reset(prompt_mask)
+
+    def __call__(self, embeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        return self.fused(embeds, positions, self.cache)
 
 
 class _Step:
@@ -298,14 +320,12 @@ class _Step:
     Compiled, several steps make one CUDA graph, so the host's cost per launch (guards,
     graph replay) is shared by them; steps past the end only fill unused cache slots."""
 
-    def __init__(self, model: VoxTTS, state: _DecodeState, unroll: int):
-        self.model, self.state, self.unroll = model, state, unroll
+    def __init__(self, model: VoxTTS, state: _DecodeState, decode, unroll: int):
+        self.model, self.state, self.decode, self.unroll = model, state, decode, unroll
 
-    def __call__(self, mask: torch.Tensor | None, cache) -> None:
+    def __call__(self) -> None:
         model, state = self.model, self.state
         for _ in range(self.unroll):
             state.advance_position()
-            hidden = model.decoder(inputs_embeds=model.embed(state.last()),
-                                   attention_mask=mask, position_ids=state.position,
-                                   past_key_values=cache, use_cache=True).last_hidden_state
+            hidden = self.decode(model.embed(state.last()), state.position)
             state.sample(model.audio_logits(hidden)[:, 0])

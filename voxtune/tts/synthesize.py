@@ -58,8 +58,9 @@ def synthesize(model: str | Path, text: str, out: Path, speaker: str | None = No
                compile: bool = False) -> SynthesisResult:
     """Speak `text` into `out` (.wav, .flac, .mp3 or .ogg); loads the model for this call.
 
-    `compile` decodes with a static KV cache and CUDA graphs: much faster per step on a
-    GPU, after a one-time compilation that pays off for long texts or a server."""
+    `compile` decodes with voxtune's fused decoder (Llama and Qwen backbones), a static KV
+    cache and CUDA graphs: much faster per step on a GPU, after a one-time compilation that
+    pays off for long texts or a server."""
     speaker_model = Synthesizer(model, codec=codec, device=device)
     return speaker_model.speak(text, out, speaker=speaker, ref_audio=ref_audio,
                                ref_text=ref_text, language=language, split=split,
