@@ -46,11 +46,15 @@ class KVCache:
         for tensor in (*self.keys, *self.values, self.readable, self.filled, self.slots):
             torch._dynamo.mark_static_address(tensor)
 
-    def attention_mask(self, new: int) -> torch.Tensor:
-        """[B, 1, new, length]: what each of `new` positions written from `filled` on may
-        read: earlier readable slots, and always itself (so a padding position attends to
+    def next_slots(self, new: int) -> torch.Tensor:
+        """[new]: the slots that `new` positions appended now are written to."""
+        return self.filled + self.slots[:new]
+
+    def attention_mask(self, where: torch.Tensor) -> torch.Tensor:
+        """[B, 1, new, length]: what the positions written at slots `where` may read:
+        earlier readable slots, and always their own (so a padding position attends to
         something and stays finite)."""
-        at = self.filled + torch.arange(new, device=self.slots.device)[:, None]
+        at = where[:, None]
         earlier = (self.slots[None] <= at) & self.readable[:, None]
         return (earlier | (self.slots[None] == at))[:, None]
 
@@ -69,9 +73,9 @@ class FusedDecoder(nn.Module):
         self.norm = _frozen(decoder.norm.weight)
 
     def new_cache(self, batch: int, length: int) -> KVCache:
-        weight = self.norm
+        """An empty cache of `length` slots, in the copy's dtype and on its device."""
         return KVCache(len(self.layers), batch, self.kv_heads, length, self.head_dim,
-                       weight.dtype, weight.device)
+                       self.norm.dtype, self.norm.device)
 
     def forward(self, embeds: torch.Tensor, positions: torch.Tensor, cache: KVCache
                 ) -> torch.Tensor:
@@ -79,13 +83,12 @@ class FusedDecoder(nn.Module):
         their keys and values are appended to `cache`."""
         cos, sin = self.rotary(embeds, positions)
         cos, sin = cos[:, None], sin[:, None]
-        new = embeds.shape[1]
-        mask = cache.attention_mask(new)
-        where = cache.filled + torch.arange(new, device=embeds.device)
+        where = cache.next_slots(embeds.shape[1])
+        mask = cache.attention_mask(where)
         hidden = embeds
         for layer, keys, values in zip(self.layers, cache.keys, cache.values, strict=True):
             hidden = layer(hidden, cos, sin, mask, where, keys, values)
-        cache.filled.add_(new)
+        cache.filled.add_(embeds.shape[1])
         return _rms_norm(hidden, self.norm, self.eps)
 
 
@@ -141,7 +144,8 @@ def fused_decoder(model: nn.Module) -> FusedDecoder:
 
 
 def _check_fusable(config) -> None:
-    """The layouts this copy reproduces exactly; others decode through transformers."""
+    """The layouts this copy reproduces exactly; others decode without compilation, through
+    transformers' own layers."""
     kind = config.model_type
     if kind not in FUSABLE or config.hidden_act != "silu" or getattr(
             config, "use_sliding_window", False):
@@ -186,7 +190,8 @@ def _frozen(tensor: torch.Tensor) -> nn.Parameter:
 
 def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
     """transformers' Llama/Qwen RMSNorm: normalised in float32, scaled in the input dtype."""
-    normed = x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps)
+    wide = x.float()
+    normed = wide * torch.rsqrt(wide.pow(2).mean(-1, keepdim=True) + eps)
     return weight * normed.to(x.dtype)
 
 
