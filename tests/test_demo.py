@@ -19,19 +19,23 @@ from voxtune.files import write_text
 from voxtune.tts.config import TTSTrainConfig
 from voxtune.tts.train import train_tts
 
-CODEC_CER = "codec resynthesis: CER increase over the originals"
-CODEC_SIMILARITY = "codec resynthesis: similarity to the original"
+CODEC_CER = "base codec resynthesis: CER increase over the originals"
+CODEC_SIMILARITY = "base codec resynthesis: similarity to the original"
+VOICE_CODEC_CER = "voice's codec resynthesis: CER increase over the originals"
+VOICE_CODEC_SIMILARITY = "voice's codec resynthesis: similarity to the original"
 TUNED_CER = "fine-tuned: CER"
 MARGIN = "fine-tuned: similarity margin"
 MARGIN_OWN = "fine-tuned: margin against own recordings"
 MARGIN_BASE = "fine-tuned: margin against base model zero-shot"
 OVRL = "fine-tuned: DNSMOS OVRL"
 SPEED = "base model: CPU real-time factor"
-BARS = [CODEC_CER, CODEC_SIMILARITY, TUNED_CER, MARGIN, MARGIN_OWN, MARGIN_BASE, OVRL, SPEED]
+BARS = [CODEC_CER, CODEC_SIMILARITY, VOICE_CODEC_CER, VOICE_CODEC_SIMILARITY, TUNED_CER, MARGIN, MARGIN_OWN, MARGIN_BASE, OVRL, SPEED]
 
 # Every measurement exactly at its bar (values chosen to be exact in binary floating point).
 AT_THE_BARS = Measurements(codec_original_cer=0.0, codec_resynth_cer=0.03,
-                           codec_similarity=0.90, tuned_cer=0.10, tuned_margin=0.2,
+                           codec_similarity=0.90, voice_codec_original_cer=0.0,
+                           voice_codec_resynth_cer=0.03, voice_codec_similarity=0.90,
+                           tuned_cer=0.10, tuned_margin=0.2,
                            own_margin=0.25, base_margin=0.1, tuned_ovrl=3.0, own_ovrl=3.3,
                            base_rtf=0.5)
 
@@ -47,6 +51,8 @@ def test_every_bar_passes_exactly_at_its_threshold():
 @pytest.mark.parametrize(("change", "failing"), [
     ({"codec_resynth_cer": 0.031}, {CODEC_CER}),
     ({"codec_similarity": 0.899}, {CODEC_SIMILARITY}),
+    ({"voice_codec_resynth_cer": 0.031}, {VOICE_CODEC_CER}),
+    ({"voice_codec_similarity": 0.899}, {VOICE_CODEC_SIMILARITY}),
     ({"tuned_cer": 0.101}, {TUNED_CER}),
     ({"tuned_margin": 0.199}, {MARGIN_OWN}),
     ({"base_margin": 0.2}, {MARGIN_BASE}),  # equal to the base model is not better
@@ -130,8 +136,9 @@ def test_quick_demo_runs_every_stage_and_reports_the_bars(tiny_base, tmp_path, c
     voice = DemoPlan(out=out).voice
     stages = re.findall(r"^\$ voxtune (\S+(?: (?:tts|folder|codec))?)", printed, re.M)
     assert stages == ["demo-data", "demo-data", "demo-data", "prepare", "extract", "pack",
-                      "train tts", "merge", "eval folder", "eval codec", "eval tts"]
-    assert printed.count("--unit char") == 3  # every evaluation scores CER, as the bars do
+                      "train tts", "train codec", "merge", "eval folder", "eval codec",
+                      "eval codec", "eval tts"]
+    assert printed.count("--unit char") == 4  # every evaluation scores CER, as the bars do
 
     # every stage's output stays on disk
     assert list((out / "recordings" / "long").rglob("*.*"))
@@ -141,12 +148,17 @@ def test_quick_demo_runs_every_stage_and_reports_the_bars(tiny_base, tmp_path, c
     assert list((out / "dataset" / voice).glob("*.npy"))
     assert list((out / "packed").iterdir())
     assert list((out / "finetune").glob("step_*"))
+    assert list((out / "finetune-codec").glob("step_*"))
     assert (out / "model" / "model.safetensors").is_file()
+    assert (out / "model" / "codec" / "model.safetensors").is_file()  # the voice's decoder
     for report in ("report-own", "report"):
         assert (out / report / "report.json").is_file()
         assert (out / report / "report.html").is_file()
     codec_report = json.loads((out / "report-codec" / "report.json").read_text())
-    assert len(list((out / "report-codec" / "resynth").rglob("*.wav"))) == len(heldout)
+    voice_codec_report = json.loads((out / "report-voice-codec" / "report.json").read_text())
+    assert voice_codec_report["codec"] == codec_report["codec"]  # the same tokens
+    for report in ("report-codec", "report-voice-codec"):
+        assert len(list((out / report / "resynth").rglob("*.wav"))) == len(heldout)
     assert list((out / "report" / "model" / voice).glob("*.wav"))
     assert list((out / "report" / "compare").rglob("*.wav"))
 
@@ -172,6 +184,8 @@ def test_quick_demo_runs_every_stage_and_reports_the_bars(tiny_base, tmp_path, c
         codec_report["metrics"]["error_rate_increase"]["mean"])
     assert bars[CODEC_SIMILARITY]["value"] == pytest.approx(
         codec_report["metrics"]["resynth_similarity"]["mean"])
+    assert bars[VOICE_CODEC_SIMILARITY]["value"] == pytest.approx(
+        voice_codec_report["metrics"]["resynth_similarity"]["mean"])
     assert bars[OVRL]["value"] == pytest.approx(tuned["mos_ovrl"]["mean"])
     assert bars[OVRL]["threshold"] == pytest.approx(own["mos_ovrl"]["mean"] - 0.3)
     assert bars[SPEED]["value"] == pytest.approx(zero_shot["real_time_factor"]["mean"])

@@ -3,6 +3,7 @@ adapters merge into a model with the same logits."""
 
 import shutil
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,19 +12,21 @@ import torch
 
 from tests.conftest import SENTENCES
 from voxtune.audio.io import resample
+from voxtune.codec import load_codec
 from voxtune.codec.extract import extract
 from voxtune.codec.voxcodec import CodecTrainConfig, VoxCodec, VoxCodecModel
+from voxtune.codec.voxcodec.train import train_codec
 from voxtune.config import load_config
 from voxtune.data.packed import PackedDataset, pack
 from voxtune.errors import InputError
 from voxtune.text import prepare_text
 from voxtune.train.logs import read_run_log
-from voxtune.tts.checkpoint import load_tts
+from voxtune.tts.checkpoint import load_tts, read_meta
 from voxtune.tts.config import TTSTrainConfig
 from voxtune.tts.generate import SamplingConfig, generate
 from voxtune.tts.layout import TokenLayout, delay, undelay
 from voxtune.tts.merge import merge
-from voxtune.tts.synthesize import synthesize
+from voxtune.tts.synthesize import Synthesizer, synthesize
 from voxtune.tts.train import train_tts
 
 
@@ -120,6 +123,44 @@ def test_lora_trains_only_adapters_and_merges_to_the_same_logits(base, tts_corpu
         assert not torch.allclose(merged(grid), before(grid), atol=1e-3)
 
 
+def test_merge_carries_the_voices_own_decoder_and_synthesis_decodes_through_it(
+        base, tts_corpus, tmp_path):
+    lora = train_tts(tts_corpus / "packed", tmp_path / "lora",
+                     tiny(f"backbone.pretrained={base.checkpoint}", "lora.enabled=true",
+                          "trainer.max_steps=2"), show_progress=False)
+    decoder = train_codec(tts_corpus / "data", tmp_path / "decoder", load_config(
+        CodecTrainConfig, "codec-tiny", [f"init_from={tts_corpus / 'codec'}",
+                                         "freeze_encoder=true", "loss.gan_start_step=null",
+                                         "trainer.max_steps=3", "trainer.optim.lr=0.01",
+                                         "data.speakers=[ben]"]), show_progress=False)
+    merged = merge(lora.checkpoint, tmp_path / "merged", codec=decoder.checkpoint)
+    assert read_meta(merged).codec.path == "codec"
+    assert sorted(p.name for p in (merged / "codec").iterdir()) == [
+        "config.yaml", "model.safetensors"]
+    voice = Path(shutil.move(merged, tmp_path / "elsewhere"))  # the folder is the whole voice
+    synthesizer = Synthesizer(voice, device="cpu")
+    codes = torch.randint(0, 10, (1, synthesizer.codec.num_codebooks, 6))
+    lengths = torch.tensor([6])
+    heard = synthesizer.codec.decode(codes, lengths)[0]
+    assert torch.equal(heard, load_codec(str(decoder.checkpoint)).decode(codes, lengths)[0])
+    assert not torch.equal(heard, load_codec(str(tts_corpus / "codec")).decode(codes, lengths)[0])
+    assert synthesizer.speak(SENTENCES[0], tmp_path / "s.wav", speaker="ben").seconds > 0
+
+
+def test_merge_refuses_a_decoder_of_another_codec(base, tts_corpus, tmp_path):
+    lora = train_tts(tts_corpus / "packed", tmp_path / "lora",
+                     tiny(f"backbone.pretrained={base.checkpoint}", "lora.enabled=true",
+                          "trainer.max_steps=1"), show_progress=False)
+    torch.manual_seed(5)
+    VoxCodec(VoxCodecModel(load_config(CodecTrainConfig, "codec-tiny").model)
+             ).save_pretrained(tmp_path / "other")
+    with pytest.raises(InputError, match="other is voxcodec:.*but the model speaks voxcodec:"):
+        merge(lora.checkpoint, tmp_path / "merged", codec=tmp_path / "other")
+    with pytest.raises(InputError, match="not a VoxCodec folder"):
+        merge(lora.checkpoint, tmp_path / "merged", codec=tts_corpus / "data")
+    assert not (tmp_path / "merged").exists()
+
+
 def test_a_model_refuses_tokens_of_another_codec(base, tts_corpus, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(tts_corpus / "data", other / "data")
@@ -188,6 +229,7 @@ def test_eval_tts_synthesizes_scores_and_compares(base, tts_corpus, tmp_path, ca
                  "--compare-ref-text", SENTENCES[1], "--sentences", str(sentences),
                  "--speaker", "ben", "--refs", str(tts_corpus / "data" / "ben"),
                  "--others", str(tts_corpus / "data"), "--codec", str(tts_corpus / "codec"),
+                 "--compare-codec", str(tts_corpus / "codec"),
                  "--device", "cpu", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert set(report) == {"model", "compare"}

@@ -106,6 +106,28 @@ def test_decoder_finetune_keeps_encoder_quantizer_and_tokens(trained, seed, tmp_
     assert torch.equal(codec.encode(probe, torch.tensor([6400]))[0], codes_before)
 
 
+def test_reconstruction_only_finetune_never_runs_the_discriminator(trained, seed, tmp_path):
+    config = tiny(**{"init_from": str(trained.checkpoint), "freeze_encoder": "true",
+                     "loss.gan_start_step": "null", "trainer.max_steps": 4})
+    tuned = train_codec(seed, tmp_path / "tuned", config, show_progress=False)
+    rows = [row for row in read_run_log(tmp_path / "tuned") if "train/mel" in row]
+    assert rows and not any("train/discriminator" in row or "train/adversarial" in row
+                            for row in rows)
+    assert load_codec(str(tuned.checkpoint)).codec_id == load_codec(
+        str(trained.checkpoint)).codec_id
+
+
+def test_the_demo_preset_starts_from_the_shipped_codec_by_name():
+    from voxtune.codec.voxcodec.train import _initial_model
+
+    config = load_config(CodecTrainConfig, "codec-demo")
+    assert config.init_from == "vox-base" and config.loss.gan_start_step is None
+    model = _initial_model(config)
+    assert VoxCodec(model).codec_id == load_codec("vox-base").codec_id
+    trainable = {name.split(".")[0] for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable and not trainable & {"encoder", "quantizer"}
+
+
 def test_cli_trains_and_prints_the_checkpoint(seed, tmp_path, capsys):
     from voxtune.cli import main
 

@@ -51,7 +51,9 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
     tts.add_argument("--compare-ref-audio", type=Path, help="…or a reference recording (for "
                      "example a base model cloning zero-shot what --model learned)")
     tts.add_argument("--compare-ref-text", help="transcript of --compare-ref-audio")
-    tts.add_argument("--codec", help="codec folder (default: the one recorded in the model)")
+    tts.add_argument("--codec", help="--model's codec (default: the one recorded in it)")
+    tts.add_argument("--compare-codec", help="--compare's codec (default: the one recorded in "
+                     "it)")
     tts.add_argument("--device", default="auto")
     _scoring_arguments(tts)
     tts.set_defaults(run=_run_tts)
@@ -194,13 +196,14 @@ def _run_tts(args: argparse.Namespace) -> int:
     voice = VoiceSpec(speaker=args.speaker, ref_audio=args.ref_audio, ref_text=args.ref_text)
     other = VoiceSpec(speaker=args.compare_speaker, ref_audio=args.compare_ref_audio,
                       ref_text=args.compare_ref_text)
-    runs = {"model": (args.model, voice)}
+    runs = {"model": (args.model, voice, args.codec)}
     if args.compare:
-        runs["compare"] = (args.compare, other if other.speaker or other.ref_audio else voice)
+        runs["compare"] = (args.compare, other if other.speaker or other.ref_audio else voice,
+                           args.compare_codec)
     reports = {}
-    for name, (model, spec) in runs.items():
+    for name, (model, spec, codec) in runs.items():
         reports[name] = evaluate_tts(model, sentences, args.out, spec, references=args.refs,
-                                     codec=args.codec, language=args.language, name=name,
+                                     codec=codec, language=args.language, name=name,
                                      device=args.device, asr=_asr_config(args),
                                      others=args.others, unit=args.unit,
                                      show_progress=not args.quiet)

@@ -15,13 +15,16 @@ def add_merge(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--output", type=Path, required=True, help="new folder for the merged model")
     p.add_argument("--base", type=Path, help="base model folder (default: the one the LoRA "
                    "checkpoint names)")
+    p.add_argument("--codec", type=Path, help="the voice's own decoder (a checkpoint of voxtune "
+                   "train codec codec-demo or codec-finetune), copied into the merged model, "
+                   "which then speaks through it")
     p.set_defaults(run=_run_merge)
 
 
 def _run_merge(args: argparse.Namespace) -> int:
     from voxtune.tts.merge import merge
 
-    print(f"merged model: {merge(args.lora, args.output, base=args.base)}")
+    print(f"merged model: {merge(args.lora, args.output, base=args.base, codec=args.codec)}")
     return 0
 
 

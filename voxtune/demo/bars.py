@@ -5,10 +5,14 @@ Each bar compares one measured number with a threshold; some thresholds are meas
 zero-shot). Every number is read from a `report.json` that a `voxtune eval` stage of the
 demo left in its folder:
 
-    report-codec/  eval codec: the voice's held-out recordings resynthesized by the codec
-    report-own/    eval folder: those recordings themselves (margin, DNSMOS)
-    report/        eval tts --compare: "model" is the fine-tuned voice, "compare" the base
-                   model cloning it zero-shot from one of the voice's clips
+    report-codec/        eval codec: the voice's held-out recordings resynthesized by the
+                         base codec
+    report-voice-codec/  the same by the voice's own codec (the base codec's decoder
+                         fine-tuned on its recordings), which the fine-tuned model speaks
+                         through
+    report-own/          eval folder: those recordings themselves (margin, DNSMOS)
+    report/              eval tts --compare: "model" is the fine-tuned voice, "compare" the
+                         base model cloning it zero-shot from one of the voice's clips
 
 Intelligibility is judged by character error rate (CER, a fraction: 0.10 is 10 %),
 computed from the Whisper-base transcripts the reports keep, as a mean over clips, the way
@@ -39,6 +43,10 @@ INPUTS = {
     "codec_original_cer": ("report-codec", "CER of the original recordings"),
     "codec_resynth_cer": ("report-codec", "CER of their resynthesis"),
     "codec_similarity": ("report-codec", "resynthesis similarity (resynth_similarity)"),
+    "voice_codec_original_cer": ("report-voice-codec", "CER of the original recordings"),
+    "voice_codec_resynth_cer": ("report-voice-codec", "CER of their resynthesis"),
+    "voice_codec_similarity": ("report-voice-codec",
+                               "resynthesis similarity (resynth_similarity)"),
     "own_margin": ("report-own", "similarity margin of the own recordings"),
     "own_ovrl": ("report-own", "DNSMOS OVRL of the own recordings"),
     "tuned_cer": ("report", "CER of the fine-tuned model ('model')"),
@@ -56,6 +64,9 @@ class Measurements:
     codec_original_cer: float | None = None
     codec_resynth_cer: float | None = None
     codec_similarity: float | None = None
+    voice_codec_original_cer: float | None = None
+    voice_codec_resynth_cer: float | None = None
+    voice_codec_similarity: float | None = None
     own_margin: float | None = None
     own_ovrl: float | None = None
     tuned_cer: float | None = None
@@ -89,12 +100,15 @@ class Bar:
 def measure(out: Path, language: str = "en") -> Measurements:
     """Read the demo folder's reports (see the module docstring)."""
     found = Measurements()
-    codec = _read_report(Path(out), "report-codec", found)
-    if codec is not None:
-        rows = [row for row in codec.get("clips", []) if not row.get("problem")]
-        found.codec_original_cer = _mean_cer(rows, "original_transcript", language)
-        found.codec_resynth_cer = _mean_cer(rows, "resynth_transcript", language)
-        found.codec_similarity = _metric(codec, "resynth_similarity")
+    for folder, prefix in (("report-codec", "codec_"), ("report-voice-codec", "voice_codec_")):
+        codec = _read_report(Path(out), folder, found)
+        if codec is not None:
+            rows = [row for row in codec.get("clips", []) if not row.get("problem")]
+            setattr(found, prefix + "original_cer",
+                    _mean_cer(rows, "original_transcript", language))
+            setattr(found, prefix + "resynth_cer",
+                    _mean_cer(rows, "resynth_transcript", language))
+            setattr(found, prefix + "similarity", _metric(codec, "resynth_similarity"))
     own = _read_report(Path(out), "report-own", found)
     if own is not None:
         found.own_margin = _metric(own, "similarity_margin")
@@ -118,21 +132,15 @@ def measure(out: Path, language: str = "en") -> Measurements:
 
 
 def judge(m: Measurements) -> list[Bar]:
-    """Every bar, in a fixed order: the codec, the fine-tuned voice, speed."""
-    increase = (None if m.codec_resynth_cer is None or m.codec_original_cer is None
-                else m.codec_resynth_cer - m.codec_original_cer)
+    """Every bar, in a fixed order: the base codec, the voice's codec, the fine-tuned voice,
+    speed."""
     own_share = None if m.own_margin is None else OWN_MARGIN_SHARE * m.own_margin
     own_ovrl = None if m.own_ovrl is None else m.own_ovrl - OVRL_DROP
     over_base = (None if m.tuned_margin is None or m.base_margin is None
                  else m.tuned_margin - m.base_margin)
     return [
-        _bar(m, "codec resynthesis: CER increase over the originals", increase,
-             f"≤ {CODEC_CER_INCREASE:g} (3 points)", CODEC_CER_INCREASE,
-             ("codec_original_cer", "codec_resynth_cer"),
-             f"CER of the originals {_show(m.codec_original_cer)}, of their resynthesis "
-             f"{_show(m.codec_resynth_cer)}"),
-        _bar(m, "codec resynthesis: similarity to the original", m.codec_similarity,
-             f"≥ {CODEC_SIMILARITY:g}", CODEC_SIMILARITY, ("codec_similarity",)),
+        *_codec_bars(m, "base codec", "codec_"),
+        *_codec_bars(m, "voice's codec", "voice_codec_"),
         _bar(m, "fine-tuned: CER", m.tuned_cer, f"≤ {TUNED_CER:g} (10 %)", TUNED_CER,
              ("tuned_cer",)),
         _bar(m, "fine-tuned: similarity margin", m.tuned_margin, "> 0", 0.0,
@@ -153,6 +161,22 @@ def judge(m: Measurements) -> list[Bar]:
         _bar(m, "base model: CPU real-time factor", m.base_rtf, f"≤ {CPU_REAL_TIME_FACTOR:g}",
              CPU_REAL_TIME_FACTOR, ("base_rtf",)),
     ]
+
+
+def _codec_bars(m: Measurements, codec: str, prefix: str) -> list[Bar]:
+    """What resynthesis by one codec loses: CER over the originals, and voice similarity."""
+    original, resynth = (getattr(m, prefix + "original_cer"),
+                         getattr(m, prefix + "resynth_cer"))
+    increase = None if original is None or resynth is None else resynth - original
+    return [
+        _bar(m, f"{codec} resynthesis: CER increase over the originals", increase,
+             f"≤ {CODEC_CER_INCREASE:g} (3 points)", CODEC_CER_INCREASE,
+             (prefix + "original_cer", prefix + "resynth_cer"),
+             f"CER of the originals {_show(original)}, of their resynthesis "
+             f"{_show(resynth)}"),
+        _bar(m, f"{codec} resynthesis: similarity to the original",
+             getattr(m, prefix + "similarity"), f"≥ {CODEC_SIMILARITY:g}", CODEC_SIMILARITY,
+             (prefix + "similarity",))]
 
 
 def write_bars(bars: list[Bar], path: Path) -> Path:

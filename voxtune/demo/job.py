@@ -6,8 +6,15 @@ printed before it runs and each leaving its output on disk, so any step can be i
 or re-run alone:
 
     demo-data (recordings, references, held-out clips) → prepare → extract → pack →
-    train tts (LoRA, CPU) → merge → eval folder (the voice's own held-out clips) →
-    eval codec (their resynthesis) → eval tts --compare
+    train tts (LoRA, CPU) → train codec (the voice's decoder, CPU) → merge → eval folder
+    (the voice's own held-out clips) → eval codec (their resynthesis, by the base codec and
+    by the voice's) → eval tts --compare
+
+The two training stages are GPT-SoVITS's two: the LM learns what the voice says and how
+(its tokens), and the codec's decoder, fine-tuned on the same prepared clips with its
+encoder frozen, learns to sound like it; `merge` puts both in one model folder. Without the
+second, the fine-tuned voice is no closer to its target than to the nearest other voice:
+the base codec's resynthesis of the voice's own recordings is not either (docs/models.md).
 
 The last one compares the base model cloning the voice zero-shot from a reference
 recording with the fine-tuned model speaking it by name, on sentences that were never in
@@ -30,6 +37,7 @@ from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, voices
 from voxtune.errors import VoxtuneError
 from voxtune.files import write_text
 from voxtune.train.checkpoints import latest_checkpoint
+from voxtune.tts.checkpoint import VOICE_CODEC
 
 
 @dataclass
@@ -114,11 +122,18 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
     checkpoint = latest_checkpoint(out / "finetune")
     if checkpoint is None:
         raise VoxtuneError(f"{out / 'finetune'}: training left no checkpoint")
-    stage("merge", "--lora", checkpoint, "--output", out / "model")
+    stage("train", "codec", "codec-demo", out / "dataset", out / "finetune-codec",
+          f"init_from={plan.codec}", f"trainer.device={plan.device}", *steps)
+    decoder = latest_checkpoint(out / "finetune-codec")
+    if decoder is None:
+        raise VoxtuneError(f"{out / 'finetune-codec'}: training left no checkpoint")
+    stage("merge", "--lora", checkpoint, "--codec", decoder, "--output", out / "model")
     stage("eval", "folder", heldout / plan.voice, "--refs", refs / plan.voice,
           "--others", refs, "--unit", "char", "--out", out / "report-own")
     stage("eval", "codec", heldout, "--codec", plan.codec, "--device", plan.device,
           "--unit", "char", "--out", out / "report-codec")
+    stage("eval", "codec", heldout, "--codec", out / "model" / VOICE_CODEC, "--device",
+          plan.device, "--unit", "char", "--out", out / "report-voice-codec")
     sentences = out / "test_sentences.txt"
     lines = held_out_sentences("en")[:plan.sentences]
     sentences.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -130,11 +145,11 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
     reference = prepared[0]
     report = out / "report"
     stage("eval", "tts", "--model", out / "model", "--speaker", plan.voice,
-          "--compare", plan.base, "--compare-ref-audio", reference,
+          "--compare", plan.base, "--compare-codec", plan.codec,
+          "--compare-ref-audio", reference,
           "--compare-ref-text", reference.with_suffix(".lab").read_text(encoding="utf-8").strip(),
-          "--sentences", sentences, "--refs", refs / plan.voice, "--codec", plan.codec,
-          "--others", refs, "--device", plan.device, "--unit", "char",
-          "--run", out / "finetune", "--out", report)
+          "--sentences", sentences, "--refs", refs / plan.voice, "--others", refs,
+          "--device", plan.device, "--unit", "char", "--run", out / "finetune", "--out", report)
     return _summarize(plan, commands)
 
 
@@ -148,13 +163,17 @@ def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
          out / "report" / "report.html"),
         ("the voice's own held-out recordings, the yardstick for margin and DNSMOS",
          out / "report-own" / "report.html"),
-        ("the codec's resynthesis of those recordings, scored clip by clip",
+        ("the base codec's resynthesis of those recordings, scored clip by clip",
          out / "report-codec" / "report.json"),
+        ("the same by the voice's own codec (its decoder fine-tuned on the recordings)",
+         out / "report-voice-codec" / "report.json"),
         ("the bars above, as data", out / "bars.json")]
     audio = [("the fine-tuned model speaking the test sentences", out / "report" / "model"),
              ("the base model cloning the voice zero-shot", out / "report" / "compare"),
              ("the voice's own held-out recordings", out / "heldout" / "clips" / plan.voice),
-             ("their resynthesis by the codec", out / "report-codec" / "resynth"),
+             ("their resynthesis by the base codec", out / "report-codec" / "resynth"),
+             ("their resynthesis by the voice's codec",
+              out / "report-voice-codec" / "resynth"),
              ("the long recordings the model was fine-tuned on", out / "recordings" / "long")]
     bars_file = write_bars(bars, out / "bars.json")
     page = out / "index.html"

@@ -27,6 +27,7 @@ from voxtune.weights import read_weights
 META_FILE = "voxtts.yaml"
 ROWS_FILE = "token_rows.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
+VOICE_CODEC = "codec"  # a merged voice's own decoder, inside its folder (merge --codec)
 
 
 @dataclass
@@ -117,6 +118,15 @@ def load_tts(folder: str | Path, attention: str = "sdpa", base_override: str | N
         load_rows(model, folder, meta.trained_rows)
     tokenizer = load_text_tokenizer(meta.text_tokens, str(folder))
     return model.eval(), meta, tokenizer
+
+
+def recorded_codec(folder: str | Path, meta: TTSMeta) -> str | None:
+    """Where the codec the model records is: a path inside the model folder (the voice's
+    own decoder, copied in by `merge --codec`) resolves there, so the folder can move; any
+    other path, shipped name or hub id as it is."""
+    path = meta.codec.path
+    inside = Path(resolve_model(folder, "tts")) / path if path else None
+    return str(inside) if inside is not None and inside.is_dir() else path
 
 
 def load_rows(model: VoxTTS, folder: Path, first: int) -> None:

@@ -21,7 +21,7 @@ from voxtune.errors import ClipRejected, InputError
 from voxtune.shipped import MODELS_DIR, SHIPPED_NAMES
 from voxtune.text import canonical_language, prepare_text, split_text
 from voxtune.train.distributed import resolve_device
-from voxtune.tts.checkpoint import TTSMeta, load_tts
+from voxtune.tts.checkpoint import TTSMeta, load_tts, recorded_codec
 from voxtune.tts.generate import SamplingConfig, generate
 from voxtune.tts.layout import NO_TOKEN, TokenLayout, delay
 
@@ -77,7 +77,8 @@ class Synthesizer:
         self.device = resolve_device(device)
         self.tts, self.meta, self.tokenizer = load_tts(model)
         self.tts.to(self.device)
-        self.codec = _load_matching_codec(codec, self.meta, str(self.device))
+        self.codec = _load_matching_codec(codec or recorded_codec(model, self.meta), self.meta,
+                                          str(self.device))
 
     def speak(self, text: str, out: Path, speaker: str | None = None,
               ref_audio: Path | None = None, ref_text: str | None = None,
@@ -113,10 +114,9 @@ class Synthesizer:
                                frames=frames)
 
 
-def _load_matching_codec(codec: str | None, meta: TTSMeta, device: str) -> Codec:
-    """The codec named, else the one the model records, else the shipped codec whose id
-    the model speaks (a model trained on tokens of `vox-base` needs no --codec)."""
-    path = codec or meta.codec.path
+def _load_matching_codec(path: str | None, meta: TTSMeta, device: str) -> Codec:
+    """The codec named (or recorded in the model), else the shipped codec whose id the model
+    speaks (a model trained on tokens of `vox-base` needs no --codec)."""
     if not path:
         shipped = _shipped_codec_speaking(meta.codec.id, device)
         if shipped is None:

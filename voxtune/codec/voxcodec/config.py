@@ -71,12 +71,14 @@ class CodecDataConfig:
 @dataclass
 class CodecLossConfig:
     """Weights of the generator's losses, in the proportions DAC uses; the adversarial
-    losses start at `gan_start_step` (reconstruction alone before)."""
+    losses start at `gan_start_step` (reconstruction alone before). None never starts them:
+    a short decoder fine-tune on a CPU (the demo's) has no time to train a discriminator
+    from scratch, and the mel loss alone is what moves a decoder to a new voice."""
 
     mel_weight: float = 15.0
     adversarial_weight: float = 1.0
     feature_weight: float = 2.0
-    gan_start_step: int = 0
+    gan_start_step: int | None = 0
 
 
 @dataclass

@@ -53,7 +53,7 @@ class CodecTask:
         generator = weights.mel_weight * mel
         scalars = {"mel": mel.detach()}
         losses = {}
-        if step >= weights.gan_start_step:
+        if weights.gan_start_step is not None and step >= weights.gan_start_step:
             logits, features = modules["discriminator"](torch.cat([batch, recon]))
             n = len(batch)
             real = [x[:n] for x in logits]

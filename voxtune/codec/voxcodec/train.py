@@ -13,6 +13,7 @@ from voxtune.codec.voxcodec.model import VoxCodecModel
 from voxtune.codec.voxcodec.task import CodecTask
 from voxtune.data.manifest import Reject
 from voxtune.errors import ConfigError, InputError
+from voxtune.shipped import resolve_model
 from voxtune.train import distributed
 from voxtune.train.loop import fit_run
 
@@ -64,10 +65,11 @@ def train_codec(data: Path, out: Path, config: CodecTrainConfig,
 def _initial_model(config: CodecTrainConfig) -> VoxCodecModel:
     """A fresh codec (seeded), or the one at `init_from`; frozen tokenizer if asked."""
     if config.init_from:
-        if not is_voxcodec_folder(config.init_from):
+        folder = resolve_model(config.init_from, "codec")  # a shipped codec by name, too
+        if not is_voxcodec_folder(folder):
             raise InputError(f"init_from={config.init_from}: not a VoxCodec folder (expected "
                              "config.yaml with kind: voxcodec and model.safetensors)")
-        model = load_codec_model(config.init_from).train()
+        model = load_codec_model(folder).train()
         if model.config != config.model:
             log.info("init_from %s: its model config replaces the configured one",
                      config.init_from)
