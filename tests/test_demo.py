@@ -29,7 +29,8 @@ MARGIN_OWN = "fine-tuned: margin against own recordings"
 MARGIN_BASE = "fine-tuned: margin against base model zero-shot"
 OVRL = "fine-tuned: DNSMOS OVRL"
 SPEED = "base model: CPU real-time factor"
-BARS = [CODEC_CER, CODEC_SIMILARITY, VOICE_CODEC_CER, VOICE_CODEC_SIMILARITY, TUNED_CER, MARGIN, MARGIN_OWN, MARGIN_BASE, OVRL, SPEED]
+BARS = [CODEC_CER, CODEC_SIMILARITY, VOICE_CODEC_CER, VOICE_CODEC_SIMILARITY, TUNED_CER, MARGIN,
+        MARGIN_OWN, MARGIN_BASE, OVRL, SPEED]
 
 # Every measurement exactly at its bar (values chosen to be exact in binary floating point).
 AT_THE_BARS = Measurements(codec_original_cer=0.0, codec_resynth_cer=0.03,
