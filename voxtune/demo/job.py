@@ -119,14 +119,10 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
     stage("pack", out / "dataset", out / "packed")
     stage("train", "tts", "tts-demo", out / "packed", out / "finetune",
           f"backbone.pretrained={plan.base}", f"trainer.device={plan.device}", *steps)
-    checkpoint = latest_checkpoint(out / "finetune")
-    if checkpoint is None:
-        raise VoxtuneError(f"{out / 'finetune'}: training left no checkpoint")
+    checkpoint = _trained(out / "finetune")
     stage("train", "codec", "codec-demo", out / "dataset", out / "finetune-codec",
           f"init_from={plan.codec}", f"trainer.device={plan.device}", *steps)
-    decoder = latest_checkpoint(out / "finetune-codec")
-    if decoder is None:
-        raise VoxtuneError(f"{out / 'finetune-codec'}: training left no checkpoint")
+    decoder = _trained(out / "finetune-codec")
     stage("merge", "--lora", checkpoint, "--codec", decoder, "--output", out / "model")
     stage("eval", "folder", heldout / plan.voice, "--refs", refs / plan.voice,
           "--others", refs, "--unit", "char", "--out", out / "report-own")
@@ -181,6 +177,14 @@ def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
                                   commands))
     return DemoResult(page=page, bars_file=bars_file, bars=bars, reports=reports,
                       audio=audio, commands=commands)
+
+
+def _trained(run_folder: Path) -> Path:
+    """The last checkpoint a training stage left in `run_folder`."""
+    checkpoint = latest_checkpoint(run_folder)
+    if checkpoint is None:
+        raise VoxtuneError(f"{run_folder}: training left no checkpoint")
+    return checkpoint
 
 
 def _stage(run: Runner, echo: Callable[[str], None], argv: list[str]) -> None:
