@@ -74,3 +74,37 @@ def test_cli_prints_worst_utterances_and_the_kaldi_line(tmp_path, capsys):
     assert lines[-1] == error_rate(REFS, HYPS, "en").kaldi_line()
     assert lines[0].startswith("u3 ")  # the worst utterance first
     assert main(["eval", "wer", str(tmp_path / "ref"), str(tmp_path / "missing")]) == 2
+
+
+def test_whisper_traditional_transcript_of_a_simplified_reference_scores_zero():
+    score = error_rate({"z": "今天天气很好，我们去公园散步吧。"},
+                       {"z": "今天天氣很好 我們去公園散步吧"}, "zh")
+    assert (score.errors, score.length) == (0, 14)
+    assert score.kaldi_line() == "%CER 0.00 [ 0 / 14, 0 ins, 0 del, 0 sub ]"
+
+
+def test_full_width_digits_and_letters_count_as_half_width_lowercase():
+    assert (normalize_for_scoring("我买了３个ＩＰｈｏｎｅ，花了１２０００元", "zh")
+            == "我买了3个iphone花了12000元")
+    assert error_rate({"z": "我买了3个iPhone"}, {"z": "我买了３个ＩＰＨＯＮＥ"}, "zh").errors == 0
+
+
+def test_chinese_and_ascii_punctuation_and_spaces_beside_han_do_not_count():
+    reference = "“你好！”她说：“欢迎来到《北京》……（真的）——是吗？”"
+    hypothesis = "你好! 她说: 欢迎来到 北京... (真的) - 是吗?"
+    assert error_rate({"z": reference}, {"z": hypothesis}, "zh").errors == 0
+    assert normalize_for_scoring("我用 Google Maps 导航。", "zh") == "我用google maps导航"
+
+
+def test_a_real_chinese_error_is_still_counted():
+    score = error_rate({"z": "今天天气很好，我们去公园散步吧。"},
+                       {"z": "今天天氣不好，我們去公園散步了"}, "zh")
+    assert (score.substitutions, score.deletions, score.insertions) == (2, 0, 0)
+    assert ("substitute", "很", "不") in score.utterances[0].operations
+    assert score.kaldi_line() == "%CER 14.29 [ 2 / 14, 0 ins, 0 del, 2 sub ]"
+
+
+def test_han_text_scored_by_character_is_folded_under_any_language_label():
+    refs, hyps = {"z": "我们去公园。"}, {"z": "我們去公園"}
+    assert error_rate(refs, hyps, "en", unit="char").errors == 0
+    assert normalize_for_scoring("東京に行きます。", "ja") == "東京に行きます"  # kanji kept

@@ -101,9 +101,91 @@ def test_chinese_punctuation_is_reduced_to_five_marks():
     assert set(re.sub(r"[\u4e00-\u9fff]", "", said)) <= set("，。？！、")
 
 
+def test_spanish_sentence_with_every_kind_of_number_reads_aloud():
+    text = ("¿El Dr. García pagó 3,50 € por 2 manzanas el 2024-05-01 a las 3:30 p. m.? "
+            "¡Quedó 1.º con un 50 % de descuento!")
+    said = normalize(text, "es")
+    assert said == ("¿El doctor García pagó tres euros con cincuenta céntimos por dos manzanas "
+                    "el uno de mayo de dos mil veinticuatro a las tres y media de la tarde? "
+                    "¡Quedó primero con un cincuenta por ciento de descuento!")
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("1.234.567 habitantes", "un millón doscientos treinta y cuatro mil quinientos sesenta y "
+                             "siete habitantes"),
+    ("1,500 y 1.500 y 10 000", "mil quinientos y mil quinientos y diez mil"),
+    ("pesa 3,5 kilos", "pesa tres coma cinco kilos"),
+    ("vale 3.14 o 0,05", "vale tres punto catorce o cero coma cero cinco"),
+    ("en 1999", "en mil novecientos noventa y nueve"),
+    ("hizo -7 grados", "hizo menos siete grados"),
+    ("páginas 10–20", "páginas diez a veinte"),
+    ("mp3", "mp tres"),
+])
+def test_spanish_numbers_in_spain_and_latin_american_formats(written, said):
+    assert normalize(written, "es") == said
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("21 años", "veintiún años"),
+    ("1 vez y 31 noches", "una vez y treinta y una noches"),
+    ("200 personas y 200 libros", "doscientas personas y doscientos libros"),
+    ("21000 casas", "veintiún mil casas"),
+    ("1 millón", "un millón"),
+    ("1000000 personas", "un millón de personas"),
+    ("el 1 de mayo", "el uno de mayo"),
+    ("1 día", "un día"),
+])
+def test_spanish_numbers_agree_with_what_they_count(written, said):
+    assert normalize(written, "es") == said
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("3,50 €", "tres euros con cincuenta céntimos"),
+    ("$0.99", "noventa y nueve centavos"),
+    ("1 £", "una libra"),
+    ("€21", "veintiún euros"),
+    ("US$ 1.200", "mil doscientos dólares"),
+    ("1,5 millones de €", "uno coma cinco millones de euros"),
+    ("-5 €", "menos cinco euros"),
+])
+def test_spanish_money(written, said):
+    assert normalize(written, "es") == said
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("a las 9:05", "a las nueve y cinco"),
+    ("a la 1:15", "a la una y cuarto"),
+    ("a las 12:00", "a las doce en punto"),
+    ("a las 21:00 h.", "a las veintiuna horas."),
+    ("a las 7 p. m. Luego cenó.", "a las siete de la tarde. Luego cenó."),
+    ("el 24/12/2023", "el veinticuatro de diciembre de dos mil veintitrés"),
+    ("el 1.º y la 2.ª", "el primero y la segunda"),
+    ("el 3er piso y la 21.ª vez", "el tercer piso y la vigésima primera vez"),
+    ("hace 21 °C", "hace veintiún grados Celsius"),
+])
+def test_spanish_times_dates_ordinals_and_degrees(written, said):
+    assert normalize(written, "es") == said
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("La Sra. Ruiz y el Sr. Gil viven en la Av. Sol nº 5",
+     "La señora Ruiz y el señor Gil viven en la avenida Sol número cinco"),
+    ("peras, uvas, etc. Luego más.", "peras, uvas, etcétera. Luego más."),
+    ("Viajó a EE. UU. con I+D & 100%", "Viajó a Estados Unidos con I más D y cien por ciento"),
+])
+def test_spanish_abbreviations_and_symbols(written, said):
+    assert normalize(written, "es") == said
+
+
+def test_spanish_keeps_opening_marks_and_reads_dialogue_dashes_as_nothing():
+    assert normalize("  —¿Vienes?  —preguntó ella—. ¡ Claro!  «Sí»… ", "es") == \
+        '¿Vienes? preguntó ella. ¡Claro! "Sí"...'
+
+
 @pytest.mark.parametrize(("spelling", "language"), [
     ("en", "en"), ("en-US", "en"), ("en_gb", "en"), ("zh", "zh"), ("zh-CN", "zh"),
-    ("cmn", "zh"),
+    ("cmn", "zh"), ("es", "es"), ("es-ES", "es"), ("es_MX", "es"), ("es-419", "es"),
+    ("spa", "es"), ("Spanish", "es"), ("español", "es"),
 ])
 def test_language_spellings(spelling, language):
     assert canonical_language(spelling) == language
@@ -111,5 +193,5 @@ def test_language_spellings(spelling, language):
 
 
 def test_unsupported_language_names_itself_and_the_supported_ones():
-    with pytest.raises(InputError, match=r"'fr'.*en \(.*zh \("):
+    with pytest.raises(InputError, match=r"'fr'.*en \(.*es \(es-es, es-mx, es-419, …\).*zh \("):
         normalize("Bonjour", "fr")

@@ -72,6 +72,18 @@ def test_short_fragments_join_a_neighbour():
         "Yes. I agree with you. Fine."]
 
 
+def test_spanish_opening_marks_and_closing_guillemets_stay_with_their_sentence():
+    text = "¿Dónde estabas anoche? ¡Te busqué por todas partes! Dijo: «¡No puede ser!» y se fue."
+    assert split_text(text, "punctuation") == [
+        "¿Dónde estabas anoche?", "¡Te busqué por todas partes!", "Dijo: «¡No puede ser!»",
+        "y se fue."]
+
+
+def test_period_before_an_ordinal_indicator_is_not_a_cut():
+    assert split_text("Llegó el 3.º día y la 1.ª vez.", "en_period") == [
+        "Llegó el 3.º día y la 1.ª vez."]
+
+
 def test_empty_text_gives_no_pieces():
     assert split_text("  \n", "length") == split_text("...", "punctuation") == []
 

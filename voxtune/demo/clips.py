@@ -21,13 +21,16 @@ def write_clips(folder: Path, spoken: Spoken, budget: float, rng: np.random.Gene
     """Write one padded clip per sentence until `budget` seconds; return (clips, seconds)."""
     count, done = 0, 0.0
     while done < budget:
-        text, speech, rate = next(spoken)
         pad_before, pad_after = rng.uniform(*CLIP_PAD_SECONDS, size=2)
         peak_db = rng.uniform(*CLIP_PEAK_DB)
         wav, lab = folder / f"{count:04d}.wav", folder / f"{count:04d}.lab"
         if wav.is_file() and lab.is_file():
+            # written by an earlier run: its sentence is passed over, not spoken again
+            spoken.skip()
             seconds = audio_duration(wav)
         else:
+            spoken.left = budget - done
+            text, speech, rate = next(spoken)
             clip = np.concatenate([silence(pad_before, rate), peak_to(speech, peak_db),
                                    silence(pad_after, rate)])
             write_text(lab, text)

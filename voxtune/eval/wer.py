@@ -5,11 +5,22 @@ Normalisation follows Whisper's evaluation: English through its `EnglishTextNorm
 go), other languages through its `BasicTextNormalizer`. Chinese, Japanese and Thai are
 scored per character (CER), since they are written without spaces; everything else per
 word (WER), unless asked otherwise. The summary line has Kaldi's `compute-wer` format.
+
+Chinese scored per character, and any other text with Han characters scored per character
+(Japanese aside: its kanji are not traditional Chinese), is compared as Fun-ASR compares it:
+full-width forms become half-width (NFKC), Latin letters lowercase, traditional characters
+simplified (OpenCC's t2s; Whisper writes Mandarin in traditional characters, references are
+usually simplified), punctuation and symbols go, and so do spaces beside a Han character
+(spaces between Latin words stay, since they count in CER).
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 
 import jiwer
+import opencc
 from transformers.models.whisper.english_normalizer import (
     BasicTextNormalizer,
     EnglishTextNormalizer,
@@ -18,8 +29,13 @@ from transformers.models.whisper.english_normalizer import (
 from voxtune.errors import InputError
 
 CHARACTER_LANGUAGES = {"zh", "cmn", "yue", "ja", "th"}
+CHINESE_LANGUAGES = {"zh", "cmn", "yue"}
 _ENGLISH = EnglishTextNormalizer({})
 _BASIC = BasicTextNormalizer()
+# CJK unified ideographs, extension A, compatibility ideographs, extensions B to G.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_CHARACTER = re.compile(f"[{_HAN}]")
+_SPACE_BESIDE_HAN = re.compile(f"\\s+(?=[{_HAN}])|(?<=[{_HAN}])\\s+")
 
 
 def _base_language(language: str) -> str:
@@ -32,15 +48,37 @@ def scoring_unit(language: str) -> str:
     return "char" if _base_language(language) in CHARACTER_LANGUAGES else "word"
 
 
-def normalize_for_scoring(text: str, language: str) -> str:
-    """Text in the form both sides are compared in (see the module docstring)."""
+def normalize_for_scoring(text: str, language: str, unit: str | None = None) -> str:
+    """Text in the form both sides are compared in (see the module docstring); `unit` is
+    "word" or "char", by default the language's."""
     base = _base_language(language)
+    if (unit or scoring_unit(language)) == "char" and _compared_as_chinese(text, base):
+        return _normalize_chinese(text)
     if base == "en":
         return _ENGLISH(text)
     normalized = _BASIC(text)
     if base in CHARACTER_LANGUAGES:
         return "".join(normalized.split())
     return normalized
+
+
+def _compared_as_chinese(text: str, base: str) -> bool:
+    """Chinese, or Han characters in a language other than Japanese (whose kanji t2s would
+    turn into Chinese ones): a mislabelled or mixed text is still scored as Chinese."""
+    return base in CHINESE_LANGUAGES or (base != "ja" and bool(_HAN_CHARACTER.search(text)))
+
+
+def _normalize_chinese(text: str) -> str:
+    """Half-width, lowercase, simplified; without punctuation, symbols or spaces beside Han."""
+    text = _traditional_to_simplified().convert(unicodedata.normalize("NFKC", text).lower())
+    text = "".join(c for c in text if unicodedata.category(c)[0] not in "PS")
+    return _SPACE_BESIDE_HAN.sub("", " ".join(text.split()))
+
+
+@cache
+def _traditional_to_simplified() -> opencc.OpenCC:
+    """OpenCC's t2s converter (phrases first, then characters), loaded once per process."""
+    return opencc.OpenCC("t2s")
 
 
 @dataclass
@@ -128,8 +166,8 @@ def error_rate(references: dict[str, str], hypotheses: dict[str, str], language:
     unit = unit or scoring_unit(language)
     if unit not in ("word", "char"):
         raise InputError(f"unit {unit!r} is neither 'word' nor 'char'")
-    scores = [_score(uid, normalize_for_scoring(ref, language),
-                     normalize_for_scoring(hypotheses.get(uid, ""), language), unit)
+    scores = [_score(uid, normalize_for_scoring(ref, language, unit),
+                     normalize_for_scoring(hypotheses.get(uid, ""), language, unit), unit)
               for uid, ref in references.items()]
     return ErrorRate(unit=unit, utterances=scores)
 

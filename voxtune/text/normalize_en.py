@@ -9,11 +9,12 @@ and years before cardinals.
 
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from num2words import CONVERTER_CLASSES, num2words
+
+from voxtune.text.rules import QUOTES, Rule, abbreviation, alternatives, apart, apply_rules
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -42,17 +43,13 @@ _TITLES = {"mr": "mister", "mrs": "missus", "ms": "miz", "dr": "doctor", "prof":
 _TRAILING = {"etc": "et cetera", "jr": "junior", "sr": "senior", "st": "street"}
 _SYMBOLS = {"&": " and ", "+": " plus ", "=": " equals ", "@": " at ", "%": " percent ",
             "×": " times "}
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"',
-                         "‘": "'", "’": "'", "‚": "'", "‛": "'"})
 
 
 def normalize_english(text: str) -> str:
     """Spoken-form English: numbers, money, dates, times, symbols and abbreviations as words.
 
     Whitespace is left for the caller to collapse (rules pad the words they insert)."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
+    text = apply_rules(unicodedata.normalize("NFKC", text).translate(QUOTES), _RULES)
     for symbol, words in _SYMBOLS.items():
         text = text.replace(symbol, words)
     return text
@@ -140,30 +137,14 @@ def _degrees(match: re.Match) -> str:
     return f"{match[1]} degrees{unit}"
 
 
-def _apart(match: re.Match, words: str) -> str:
-    """`words` for `match`, with a space where it touches a letter ("mp3" → "mp three")."""
-    text, start, end = match.string, match.start(), match.end()
-    before = " " if start and text[start - 1].isalpha() else ""
-    after = " " if end < len(text) and text[end].isalpha() else ""
-    return before + words + after
-
-
-def _abbreviation(table: dict[str, str], keep_period: bool = False) -> Callable:
-    return lambda m: table[m[1].lower()] + ("." if keep_period else "")
-
-
-def _alternatives(table: dict[str, str]) -> str:
-    return "|".join(re.escape(key) for key in table)
-
-
-_RULES: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
+_RULES: list[Rule] = [
     (re.compile(r"(?<=\d)\s*[–—―]\s*(?=\d)"), " to "),
     (re.compile(r"\s*[–—―]\s*|\s+-\s+"), ", "),
     (re.compile(r"\b(?i:st)\.(?=\s+[A-Z])"), "saint"),
-    (re.compile(rf"\b(?i:({_alternatives(_TITLES)}))\.(?=\s*[\w,])"), _abbreviation(_TITLES)),
-    (re.compile(rf"\b(?i:({_alternatives(_TRAILING)}))\.(?={_SENTENCE_END})"),
-     _abbreviation(_TRAILING, keep_period=True)),
-    (re.compile(rf"\b(?i:({_alternatives(_TRAILING)}))\."), _abbreviation(_TRAILING)),
+    (re.compile(rf"\b(?i:({alternatives(_TITLES)}))\.(?=\s*[\w,])"), abbreviation(_TITLES)),
+    (re.compile(rf"\b(?i:({alternatives(_TRAILING)}))\.(?={_SENTENCE_END})"),
+     abbreviation(_TRAILING, keep_period=True)),
+    (re.compile(rf"\b(?i:({alternatives(_TRAILING)}))\."), abbreviation(_TRAILING)),
     (re.compile(r"\b(?i:no)\.(?=\s?\d)"), "number"),
     (re.compile(r"#(?=\s?\d)"), "number "),
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), _iso_date),
@@ -179,5 +160,5 @@ _RULES: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)\b"), lambda m: _ordinal(m[1])),
     # A lone four-digit number from 1100 to 2099 is almost always a year.
     (re.compile(r"(?<![\d,.-])\b(1[1-9]\d\d|20\d\d)\b(?![.,]\d)"), lambda m: _year(m[1])),
-    (re.compile(_NUMBER), lambda m: _apart(m, _cardinal(m[0]))),
+    (re.compile(_NUMBER), lambda m: apart(m, _cardinal(m[0]))),
 ]

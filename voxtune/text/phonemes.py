@@ -1,20 +1,22 @@
-"""Grapheme-to-phoneme: normalised text → IPA (English, espeak-ng) or tone-numbered pinyin
-(Chinese, pypinyin).
+"""Grapheme-to-phoneme: normalised text → IPA (English and Spanish, espeak-ng) or
+tone-numbered pinyin (Chinese, pypinyin).
 
 `phonemize` takes text that `normalize` has already rewritten (so "$3.50" has become words);
 `text_to_phonemes` does both. Keeping the two apart lets a data pipeline store the normalised
 transcript, which people can read and correct, and phonemize it later.
 
-English: phonemizer's espeak-ng backend, en-us voice, stress marks (ˈ ˌ) kept because they
-shape prosody, punctuation kept. Chinese: pypinyin syllables in TONE3 form with the neutral
+English and Spanish: phonemizer's espeak-ng backend, one voice per language whatever region
+the spelling names (en-us; es, which is Castilian: it writes θ for c and z where Latin
+American speakers say s), stress marks (ˈ ˌ) kept because they shape prosody, punctuation
+kept (Spanish ¿ and ¡ included). Chinese: pypinyin syllables in TONE3 form with the neutral
 tone written 5 ("ni3 hao3", "ma5"), citation tones: pypinyin's tone sandhi covers only part
 of the rules (it changes 你好 but not 我很好), and a model learns the rest from context more
 easily than it unlearns inconsistent labels. Latin-script words inside Chinese text (brand
 names, acronyms) go through the English G2P.
 
-Output format: words (English) or syllables (Chinese) separated by single spaces,
-punctuation attached to the word before it, as phonemizer writes it: "həlˈoʊ, wˈɜːld!",
-"ni3 hao3，shi4 jie4。".
+Output format: words (English, Spanish) or syllables (Chinese) separated by single spaces,
+punctuation attached to the word before it (or after, for ¿ ¡), as phonemizer writes it:
+"həlˈoʊ, wˈɜːld!", "¿kˈomo estˈas?", "ni3 hao3，shi4 jie4。".
 """
 
 import functools
@@ -26,7 +28,7 @@ from pypinyin import Style, lazy_pinyin
 from voxtune.text.language import canonical_language
 from voxtune.text.normalize import normalize
 
-ESPEAK_VOICE = "en-us"
+ESPEAK_VOICES = {"en": "en-us", "es": "es"}
 # Chinese text in pieces: Han characters (unified ideographs, extension A, compatibility), a
 # run of Latin-script words, or one other non-space character (punctuation).
 _PIECE = re.compile(r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
@@ -34,10 +36,11 @@ _PIECE = re.compile(r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
 
 
 def phonemize(text: str, language: str) -> str:
-    """Phonemes for normalised `text`: IPA for English, TONE3 pinyin for Chinese."""
-    if canonical_language(language) == "en":
-        return _english(text)
-    return _chinese(text)
+    """Phonemes for normalised `text`: IPA for English and Spanish, TONE3 pinyin for Chinese."""
+    name = canonical_language(language)
+    if name == "zh":
+        return _chinese(text)
+    return _ipa(text, ESPEAK_VOICES[name])
 
 
 def text_to_phonemes(text: str, language: str) -> str:
@@ -61,10 +64,12 @@ def _espeak(voice: str):
                          language_switch="remove-flags", logger=logger)
 
 
-def _english(text: str) -> str:
+def _ipa(text: str, voice: str) -> str:
+    """espeak-ng's IPA for `text` in `voice`, given to phonemizer as one line (in a batch
+    with an empty line, it puts the punctuation back on the wrong lines)."""
     if not text.strip():
         return ""
-    return _espeak(ESPEAK_VOICE).phonemize([" ".join(text.split())], strip=True)[0]
+    return _espeak(voice).phonemize([" ".join(text.split())], strip=True)[0]
 
 
 def _chinese(text: str) -> str:
@@ -77,7 +82,7 @@ def _chinese(text: str) -> str:
             after_word = False
             continue
         words = (lazy_pinyin(match["han"], style=Style.TONE3, neutral_tone_with_five=True)
-                 if match["han"] else [_english(match["latin"])])
+                 if match["han"] else [_ipa(match["latin"], ESPEAK_VOICES["en"])])
         for word in words:
             pieces.append(" " + word if after_word else word)
             after_word = True

@@ -11,9 +11,11 @@ say what they do; its names cut0…cut5 work too:
     en_period    cut4  at each English period
     punctuation  cut5  at every punctuation mark
 
-Marks stay with the piece they end (they shape its intonation). A mark between two digits
-is not a cut ("3.5", "1,234", "3:30"). Pieces with fewer than `MIN_CHARS` letters, digits or
-Han characters ("Yes.", "Dr.", "好。") join a neighbour: a model says them badly alone.
+Marks stay with the piece they end (they shape its intonation); Spanish ¿ and ¡ open one and
+stay with it. A mark between two digits is not a cut ("3.5", "1,234", "3:30"), nor a period
+before an ordinal indicator ("3.º", "1.ª"). Pieces with fewer than `MIN_CHARS` letters,
+digits or Han characters ("Yes.", "Dr.", "好。") join a neighbour: a model says them badly
+alone.
 """
 
 import re
@@ -29,7 +31,7 @@ SENTENCE_MARKS = ".!?…。！？"
 CLAUSE_MARKS = SENTENCE_MARKS + ",;:、，；："
 _MARKS = {"sentences": SENTENCE_MARKS, "length": CLAUSE_MARKS, "zh_period": "。",
           "en_period": ".", "punctuation": CLAUSE_MARKS}
-_CLOSERS = "\"'”’)）」』》]"  # closing quotes and brackets stay with the mark before them
+_CLOSERS = "\"'”’»›)）」』》]"  # closing quotes and brackets stay with the mark before them
 # Words for cutting a clause too long for `max_chars`: one Han character, or a run of
 # anything but spaces and Han (so "3.5" and "twenty-one" are never cut).
 _WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[^\s\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -63,9 +65,10 @@ def split_text(text: str, method: str = "length", max_chars: int = 50,
 
 
 def _pieces(text: str, marks: str) -> list[Span]:
-    """Spans ending after each run of `marks` (and closing quotes), except between digits."""
+    """Spans ending after each run of `marks` (and closing quotes), except between digits or
+    a digit and an ordinal indicator."""
     mark = f"[{re.escape(marks)}]+"
-    boundary = re.compile(rf"(?:(?<!\d){mark}|{mark}(?!\d))[{re.escape(_CLOSERS)}]*")
+    boundary = re.compile(rf"(?:(?<!\d){mark}|{mark}(?![\dºª]))[{re.escape(_CLOSERS)}]*")
     starts = [0] + [match.end() for match in boundary.finditer(text)]
     return [(start, end) for start, end in zip(starts, starts[1:] + [len(text)], strict=True)
             if text[start:end].strip()]

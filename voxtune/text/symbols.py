@@ -30,8 +30,17 @@ PINYIN_FINALS = ("a", "o", "e", "ê", "i", "u", "v", "ai", "ei", "ao", "ou", "an
                  "m", "n", "ng", "hm", "hng")
 TONES = "12345"  # 5 is the neutral tone
 
+# Appended for Spanish (ids 293-299): the opening marks ¿ ¡, and every character espeak-ng
+# 1.51's es voice writes that ENGLISH_IPA lacks, over num2words' number words (cardinals to
+# 2100, ordinals to 200, amounts in ten currencies) and some 400 words and sentences with
+# every letter and digraph: β ɣ (b/v and g between vowels, as ð is d there), ʎ (ll),
+# ɲ (ñ), ʝ (y).
+SPANISH_PUNCTUATION = tuple("¿¡")
+SPANISH_IPA = tuple("βɣʎɲʝ")
+
 SYMBOLS = (
     SPECIALS + PUNCTUATION + ENGLISH_IPA
     + tuple(PINYIN_PREFIX + initial for initial in PINYIN_INITIALS)
     + tuple(PINYIN_PREFIX + final + tone for final, tone in product(PINYIN_FINALS, TONES))
+    + SPANISH_PUNCTUATION + SPANISH_IPA
 )

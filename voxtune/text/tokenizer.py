@@ -4,13 +4,13 @@ Two kinds share one interface (`encode`, `decode`, `vocab_size`, `save`, `unknow
 
 - `PhonemeTokenizer` for small models trained from scratch: a fixed phoneme inventory
   (see `symbols.py`), so a few minutes of speech do not have to teach spelling.
-  English is split per IPA character (stress and length marks are symbols of their own):
-  espeak-ng's output is already one character per sound plus marks, and 51 symbols cover
-  it. Chinese is split per syllable into initial + final-with-tone ("zhang1" → zh, ang1):
-  the final carries the tone, which belongs to the whole rhyme, and 23 initials + 200 toned
-  finals cover every syllable, where whole syllables would need ~1500 rarely-seen ones.
-  Spaces are symbols in both languages, so `decode` is a plain concatenation and round
-  trips exactly.
+  English and Spanish are split per IPA character (stress and length marks are symbols of
+  their own): espeak-ng's output is already one character per sound plus marks, and 51
+  symbols cover English, 5 more Spanish. Chinese is split per syllable into initial +
+  final-with-tone ("zhang1" → zh, ang1): the final carries the tone, which belongs to the
+  whole rhyme, and 23 initials + 200 toned finals cover every syllable, where whole
+  syllables would need ~1500 rarely-seen ones. Spaces are symbols in every language, so
+  `decode` is a plain concatenation and round trips exactly.
 - `BackboneTokenizer` for large pretrained LMs: their own tokenizer, fed normalised
   graphemes, because that is the text they were trained to read.
 

@@ -28,7 +28,8 @@ from voxtune.tts.layout import NO_TOKEN, TokenLayout, delay
 PAUSE_SECONDS = 0.25  # between split pieces
 # Longest `length` piece in characters. GPT-SoVITS's 50 suits Chinese; an English sentence
 # of the demo corpus runs to 56 characters at the median and 103 at the 90th percentile, and
-# cut at 50 most would be spoken as two fragments with a pause in the middle.
+# cut at 50 most would be spoken as two fragments with a pause in the middle. Spanish, whose
+# sentences run as long or longer in letters, takes the same 120 as English.
 PIECE_CHARS = {"zh": 50}
 PIECE_CHARS_OTHERS = 120
 
