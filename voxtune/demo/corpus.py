@@ -196,6 +196,11 @@ def _pick(speakers: int, mandarin: bool, named: list[str] | None, engines: tuple
     return [key for key, _ in picked], [voice for _, voice in picked]
 
 
+def find_voice(name: str) -> Voice:
+    """The roster voice called `name` (robotic, natural or held out); InputError if none."""
+    return _pick(0, False, [name], ROBOTIC_ENGINES)[1][0]
+
+
 def _natural_key(voice: Voice) -> int:
     """A random-stream key of its own for a natural voice, apart from robotic positions."""
     return 1_000_000 + zlib.crc32(voice.name.encode())

@@ -31,11 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxtune.demo.bars import Bar, judge, measure, write_bars
+from voxtune.demo.corpus import find_voice
+from voxtune.demo.natural import DEMO_VOICES, MAX_NATURAL_ROSTER, NATURAL_ENGINES, natural_voices
 from voxtune.demo.page import render_index
 from voxtune.demo.speech import held_out_sentences
-from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, voices
-from voxtune.errors import VoxtuneError
+from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, ROBOTIC_ENGINES, voices
+from voxtune.errors import InputError, VoxtuneError
 from voxtune.files import write_text
+from voxtune.text.language import canonical_language
 from voxtune.train.checkpoints import latest_checkpoint
 from voxtune.tts.checkpoint import VOICE_CODEC
 
@@ -43,16 +46,31 @@ from voxtune.tts.checkpoint import VOICE_CODEC
 @dataclass
 class DemoPlan:
     """What the demo runs. `quick` is a smoke run: less speech, a few training steps, fewer
-    sentences and comparison voices; it shows the pipeline, not a good voice."""
+    sentences and comparison voices; it shows the pipeline, not a good voice.
+
+    `voice` defaults to the held-out voice of `language`: for English the espeak-ng voice
+    the shipped base was measured on, for Mandarin and Spanish a natural-sounding one
+    (`voxtune.demo.natural.DEMO_VOICES`)."""
 
     out: Path
     base: str = "vox-base"  # the TTS model to fine-tune (a shipped name or a folder)
     codec: str = "vox-base"  # its codec
-    voice: str = HELD_OUT_VOICES[0]
+    voice: str | None = None
+    language: str = "en"
     minutes: float = 10.0
     quick: bool = False
     device: str = "cpu"
     num_workers: int = 2
+
+    def __post_init__(self) -> None:
+        self.language = canonical_language(self.language)
+        if self.voice is None:
+            self.voice = HELD_OUT_VOICES[0] if self.language == "en" else \
+                DEMO_VOICES[self.language]
+        spoken = find_voice(self.voice).language
+        if spoken != self.language:
+            raise InputError(f"the voice {self.voice} speaks {spoken}, not {self.language}; "
+                             "leave out --voice or pick one of that language")
 
     @property
     def sentences(self) -> int:
@@ -70,9 +88,15 @@ class DemoPlan:
 
     @property
     def other_voices(self) -> list[str]:
-        """Base-corpus voices whose recordings the similarity margin compares against."""
-        roster = [v.name for v in voices(BASE_CORPUS_VOICES, include_mandarin=False)]
-        return roster[:4] if self.quick else roster
+        """Base-corpus voices whose recordings the similarity margin compares against: the
+        robotic roster for a robotic voice, natural voices of its language for a natural
+        one (fewer: they take longer to make)."""
+        if find_voice(self.voice).engine in ROBOTIC_ENGINES:
+            roster = [v.name for v in voices(BASE_CORPUS_VOICES, include_mandarin=False)]
+            return roster[:4] if self.quick else roster
+        same = [v.name for v in natural_voices(MAX_NATURAL_ROSTER, NATURAL_ENGINES)
+                if v.language == self.language]
+        return same[:3] if self.quick else same[:12]
 
 
 @dataclass
@@ -114,7 +138,7 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
     stage("demo-data", out / "heldout", "--voices", plan.voice, "--minutes",
           f"{plan.heldout_minutes:g}", "--no-long", "--seed", "3")
     stage("prepare", out / "recordings" / "long", out / "dataset",
-          "--num-workers", str(plan.num_workers))
+          "--num-workers", str(plan.num_workers), f"language={plan.language}")
     stage("extract", out / "dataset", "--codec", plan.codec, "--device", plan.device)
     stage("pack", out / "dataset", out / "packed")
     stage("train", "tts", "tts-demo", out / "packed", out / "finetune",
@@ -124,14 +148,15 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
           f"init_from={plan.codec}", f"trainer.device={plan.device}", *steps)
     decoder = _trained(out / "finetune-codec")
     stage("merge", "--lora", checkpoint, "--codec", decoder, "--output", out / "model")
+    language = ("--language", plan.language, "--unit", "char")
     stage("eval", "folder", heldout / plan.voice, "--refs", refs / plan.voice,
-          "--others", refs, "--unit", "char", "--out", out / "report-own")
+          "--others", refs, *language, "--out", out / "report-own")
     stage("eval", "codec", heldout, "--codec", plan.codec, "--device", plan.device,
-          "--unit", "char", "--out", out / "report-codec")
+          *language, "--out", out / "report-codec")
     stage("eval", "codec", heldout, "--codec", out / "model" / VOICE_CODEC, "--device",
-          plan.device, "--unit", "char", "--out", out / "report-voice-codec")
+          plan.device, *language, "--out", out / "report-voice-codec")
     sentences = out / "test_sentences.txt"
-    lines = held_out_sentences("en")[:plan.sentences]
+    lines = held_out_sentences(plan.language)[:plan.sentences]
     sentences.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # the base model clones the voice from one of the user's own prepared clips
     prepared = sorted((out / "dataset" / plan.voice).glob("*.wav"))
@@ -145,14 +170,14 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
           "--compare-ref-audio", reference,
           "--compare-ref-text", reference.with_suffix(".lab").read_text(encoding="utf-8").strip(),
           "--sentences", sentences, "--refs", refs / plan.voice, "--others", refs,
-          "--device", plan.device, "--unit", "char", "--run", out / "finetune", "--out", report)
+          "--device", plan.device, *language, "--run", out / "finetune", "--out", report)
     return _summarize(plan, commands)
 
 
 def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
     """Judge the bars from the reports; write OUT/bars.json and OUT/index.html."""
     out = plan.out
-    bars = judge(measure(out))
+    bars = judge(measure(out, plan.language))
     reports = [
         ("the fine-tuned voice against the base model cloning it zero-shot: every test "
          "sentence with both outputs, their scores, and the training curves",
