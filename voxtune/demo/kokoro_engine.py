@@ -52,8 +52,8 @@ def speak_kokoro(text: str, language: str, mixture: tuple[float, ...], speed: fl
     if len(tokens) > _MAX_PHONEMES:
         raise InputError(f"{text[:60]!r}… is {len(tokens)} phonemes long; Kokoro takes at "
                          f"most {_MAX_PHONEMES}: split it into sentences")
-    weights = np.asarray(mixture, dtype=np.float32).reshape(-1, 1, 1, 1)
-    style = (weights * model.styles).sum(axis=0)[len(tokens) - 1]
+    # each style holds one vector per input length; mix the ones for this length
+    style = np.asarray(mixture, dtype=np.float32) @ model.styles[:, len(tokens) - 1, 0]
     audio = model.session.run(None, {
         "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
         "style": style.reshape(1, -1).astype(np.float32),
