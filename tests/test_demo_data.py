@@ -140,6 +140,27 @@ def test_rerun_keeps_complete_files_and_refuses_other_settings(corpus):
         demo_data(corpus.out, seed=5, **SETTINGS)
 
 
+def test_resumed_clips_are_not_spoken_again(tmp_path, monkeypatch):
+    settings = {"speakers": 1, "minutes": 0.2, "mandarin": False, "long": False,
+                "show_progress": False}
+    first = demo_data(tmp_path / "c", seed=0, **settings)
+    clips = sorted((tmp_path / "c" / "clips").rglob("*.wav"))
+    last = clips[-1]
+    last.unlink()  # as if the run had been stopped before its last clip
+    spoken: list[str] = []
+    speak = synth_module.synthesize
+
+    def counting(voice, text):
+        spoken.append(text)
+        return speak(voice, text)
+
+    monkeypatch.setattr("voxtune.demo.speech.synthesize", counting)
+    again = demo_data(tmp_path / "c", seed=0, **settings)
+    assert last.is_file() and again.clips == first.clips
+    assert 1 <= len(spoken) < len(clips)  # the missing clip, and no more than its look-ahead
+    assert spoken[0] == last.with_suffix(".lab").read_text("utf-8")
+
+
 def test_messy_folder_holds_each_listed_problem(corpus):
     messy = corpus.messy
     alice = messy / "alice"
