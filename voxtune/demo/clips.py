@@ -58,12 +58,13 @@ def write_clips_manifest(folder: Path, voices: list[Voice]) -> Path:
             lab = wav.with_suffix(".lab")
             if not lab.is_file():
                 continue
-            seconds = audio_duration(wav)
+            info = sf.info(wav)  # a WAV written by `write_clips`: its header is exact
             records.append(Clip(
                 id=f"{voice.name}/{wav.stem}", audio=f"{voice.name}/{wav.name}",
                 speaker=voice.name, language=voice.language,
-                text=lab.read_text(encoding="utf-8").strip(), duration=seconds,
-                sample_rate=sf.info(wav).samplerate, loudness_lufs=None, snr_db=None,
-                source=f"{voice.name}/{wav.name}", source_start=0.0, source_end=seconds))
+                text=lab.read_text(encoding="utf-8").strip(), duration=info.duration,
+                sample_rate=info.samplerate, loudness_lufs=None, snr_db=None,
+                source=f"{voice.name}/{wav.name}", source_start=0.0,
+                source_end=info.duration))
     write_manifest(folder / MANIFEST, records)
     return folder / MANIFEST
