@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 from safetensors.torch import load_file
 
@@ -104,6 +105,37 @@ def test_decoder_finetune_keeps_encoder_quantizer_and_tokens(trained, seed, tmp_
     codec = load_codec(str(tuned.checkpoint))
     assert codec.codec_id == base.codec_id
     assert torch.equal(codec.encode(probe, torch.tensor([6400]))[0], codes_before)
+
+
+def test_added_codebooks_start_from_the_trained_codec_and_refine_it(trained, seed, tmp_path):
+    from voxtune.codec.voxcodec.train import _initial_model
+
+    base = load_codec(str(trained.checkpoint))
+    audio, _ = sf.read(next(seed.rglob("*.wav")), dtype="float32")
+    probe = torch.from_numpy(audio[: len(audio) // 640 * 640])[None]
+    narrow = base.model.eval()
+    wider = _initial_model(tiny(**{"init_from": str(trained.checkpoint),
+                                   "add_codebooks": 2})).eval()
+    assert wider.config.num_codebooks == narrow.config.num_codebooks + 2
+    with torch.no_grad():
+        codes = wider.encode(probe)
+        assert torch.equal(codes[:, :narrow.config.num_codebooks], narrow.encode(probe))
+        latent = narrow.encoder(probe)
+
+        def error(model, codes):
+            out = model.quantizer.get_output_from_indices(codes.transpose(1, 2))
+            return (out.transpose(1, 2) - latent).abs().mean()
+        assert error(wider, codes) < error(narrow, codes[:, :narrow.config.num_codebooks])
+    run = train_codec(seed, tmp_path / "wide", tiny(**{
+        "init_from": str(trained.checkpoint), "add_codebooks": 2, "trainer.max_steps": 2}),
+        show_progress=False)
+    assert load_codec(str(run.checkpoint)).model.config.num_codebooks == \
+        narrow.config.num_codebooks + 2
+    with pytest.raises(ConfigError, match="cannot go with freeze_encoder"):
+        _initial_model(tiny(**{"init_from": str(trained.checkpoint), "add_codebooks": 2,
+                               "freeze_encoder": "true"}))
+    with pytest.raises(ConfigError, match="add_codebooks needs init_from"):
+        _initial_model(tiny(add_codebooks=2))
 
 
 def test_reconstruction_only_finetune_never_runs_the_discriminator(trained, seed, tmp_path):

@@ -86,7 +86,10 @@ class CodecTrainConfig:
     """`voxtune train codec`. With `init_from` (a trained codec folder) training starts
     from its weights; `freeze_encoder` also keeps its encoder and quantizer fixed, so tokens
     already extracted with it stay valid while the decoder and vocoder adapt (the decoder
-    fine-tune on one speaker, the role of GPT-SoVITS's SoVITS stage)."""
+    fine-tune on one speaker, the role of GPT-SoVITS's SoVITS stage). `add_codebooks`
+    appends finer residual stages to `init_from`'s codec: residual FSQ stages share their
+    projections and learn nothing of their own, so the wider codec starts as the trained one
+    with a more exact latent, instead of from scratch."""
 
     model: VoxCodecConfig = field(default_factory=VoxCodecConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
@@ -96,3 +99,4 @@ class CodecTrainConfig:
         optim=OptimConfig(lr=3e-4, betas=[0.8, 0.99], grad_clip=10.0)))
     init_from: str | None = None
     freeze_encoder: bool = False
+    add_codebooks: int = 0

@@ -1,7 +1,7 @@
 """`voxtune train codec`: train VoxCodec on a prepared dataset, or fine-tune its decoder."""
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -70,11 +70,19 @@ def _initial_model(config: CodecTrainConfig) -> VoxCodecModel:
             raise InputError(f"init_from={config.init_from}: not a VoxCodec folder (expected "
                              "config.yaml with kind: voxcodec and model.safetensors)")
         model = load_codec_model(folder).train()
+        if config.add_codebooks:
+            if config.freeze_encoder:
+                raise ConfigError("add_codebooks changes the tokens; it cannot go with "
+                                  "freeze_encoder=true")
+            model = _widened(model, config.add_codebooks)
         if model.config != config.model:
             log.info("init_from %s: its model config replaces the configured one",
                      config.init_from)
             config.model = model.config
     else:
+        if config.add_codebooks:
+            raise ConfigError("add_codebooks needs init_from=A_TRAINED_CODEC; for a fresh "
+                              "codec set model.num_codebooks")
         if config.freeze_encoder:
             raise ConfigError("freeze_encoder=true needs init_from=A_TRAINED_CODEC: a fresh "
                               "encoder would stay random")
@@ -84,6 +92,16 @@ def _initial_model(config: CodecTrainConfig) -> VoxCodecModel:
         for part in model.tokenizer_modules():
             part.requires_grad_(False)
     return model
+
+
+def _widened(model: VoxCodecModel, extra: int) -> VoxCodecModel:
+    """`model` with `extra` finer residual stages; the trained weights carry over unchanged."""
+    if extra < 0:
+        raise ConfigError(f"add_codebooks = {extra}; give how many codebooks to add (0 or more)")
+    wider = VoxCodecModel(replace(model.config,
+                                  num_codebooks=model.config.num_codebooks + extra))
+    wider.load_state_dict(model.state_dict(), strict=True)
+    return wider.train()
 
 
 def _segment_samples(config: CodecTrainConfig, model: VoxCodecModel) -> int:
