@@ -53,4 +53,9 @@ else
     "${pip[@]}" "$torch_pin"
 fi
 "${pip[@]}" -e ".[dev]"
+# Kokoro's network code for demo-data --device cuda. --no-deps: its declared dependencies
+# pull in its G2P pipeline (misaki[en], spaCy, espeak-ng loaders), which voxtune does not
+# use and which would replace the pinned phonemizer; what the network needs (torch,
+# transformers, huggingface_hub, loguru, attrs) comes with the pins above.
+"${pip[@]}" --no-deps kokoro==0.9.4
 echo "$want" > "$stamp"

