@@ -12,7 +12,7 @@ import math
 import random
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from voxtune.train.checkpoints import (
     read_best,
     record_best,
     remove_partial_checkpoints,
+    step_name,
 )
 from voxtune.train.config import OptimConfig, TrainerConfig
 from voxtune.train.distributed import Placement
@@ -44,9 +45,12 @@ from voxtune.train.task import Batches, TrainingTask
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+AfterSave = Callable[[int, Path, bool], bool]
+
+
 def fit_run(task: TrainingTask, train: Batches, run_config: Any, out: Path,
-            val: list[Any] | None = None, show_progress: bool = True
-            ) -> tuple[Path, dict[str, float]]:
+            val: list[Any] | None = None, show_progress: bool = True,
+            after_save: AfterSave | None = None) -> tuple[Path, dict[str, float]]:
     """What every `voxtune train` command does around `fit`: the whole run's config (a
     dataclass with a `trainer` field) to `OUT/train_config.yaml` on rank 0, then training;
     returns (the last checkpoint, the last logged scalars)."""
@@ -54,17 +58,21 @@ def fit_run(task: TrainingTask, train: Batches, run_config: Any, out: Path,
     if distributed.setup(run_config.trainer.device).is_main:
         out.mkdir(parents=True, exist_ok=True)
         write_text(out / "train_config.yaml", dump_yaml(run_config))
-    final = fit(task, train, run_config.trainer, out, val=val, show_progress=show_progress)
+    final = fit(task, train, run_config.trainer, out, val=val, show_progress=show_progress,
+                after_save=after_save)
     checkpoint = latest_checkpoint(out)
     assert checkpoint is not None  # fit saves at its last step
     return checkpoint, final
 
 
 def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
-        val: list[Any] | None = None, show_progress: bool = True) -> dict[str, float]:
+        val: list[Any] | None = None, show_progress: bool = True,
+        after_save: AfterSave | None = None) -> dict[str, float]:
     """Train `task` on `train` until `config.max_steps`; returns the last logged scalars.
 
     Call it in every process under torchrun; rank 0 writes logs and checkpoints to `out`.
+    `after_save(step, checkpoint, final)` runs on rank 0 after each checkpoint is saved
+    (per-checkpoint evaluation); when it returns True, training stops there.
     """
     out = Path(out)
     place = distributed.setup(config.device)
@@ -138,6 +146,9 @@ def fit(task: TrainingTask, train: Batches, config: TrainerConfig, out: Path,
                 improved = _improves(out, measured, config, place)
             if step % config.save_every == 0 or final or improved:
                 _save(out, step, task, optimizers, scaler, train, place, config)
+                if after_save is not None:
+                    stop = place.is_main and after_save(step, out / step_name(step), final)
+                    final = final or bool(distributed.broadcast(stop, place))
             if improved and place.is_main:
                 record_best(out, step, config.best_by, measured[config.best_by])
             bar.update(1)

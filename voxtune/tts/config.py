@@ -72,11 +72,36 @@ class TTSDataConfig:
 
 
 @dataclass
+class QualityEvalConfig:
+    """Per-checkpoint quality (`voxtune.tts.quality`): every `every` steps (0: never) the
+    saved checkpoint speaks `sentences` (a text file, one a line, that no training data
+    says) as the run's voice (`speaker`; by default the dataset's only speaker) in
+    `language`, decoded by `codec` (the voice's own decoder; by default the model's
+    codec), and is scored against `refs` (the voice's held-out recordings) and `others`
+    (a folder of other voices' recordings, for the similarity margin). The best checkpoint
+    has the highest margin among those whose CER is within `cer_slack` of the lowest;
+    after `patience` evaluations without a new best (0: never) training stops."""
+
+    every: int = 0
+    sentences: str | None = None
+    refs: str | None = None
+    others: str | None = None
+    speaker: str | None = None
+    language: str = "en"
+    codec: str | None = None
+    cer_slack: float = 0.02
+    patience: int = 0
+    seed: int = 0  # for the sampling of the evaluation's speech
+    max_frames: int = 1500  # longest sentence spoken, in codec frames
+
+
+@dataclass
 class TTSTrainConfig:
     """`voxtune train tts`: full fine-tuning, LoRA, or training a model from scratch."""
 
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     data: TTSDataConfig = field(default_factory=TTSDataConfig)
+    eval: QualityEvalConfig = field(default_factory=QualityEvalConfig)
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(
         optim=OptimConfig(lr=1e-4, betas=[0.9, 0.95], weight_decay=0.0, warmup_steps=100)))

@@ -13,6 +13,7 @@ from voxtune.errors import ConfigError
 from voxtune.shipped import resolve_model, shipped_folder
 from voxtune.text import PhonemeTokenizer, TextTokenizer, load_text_tokenizer, prepare_text
 from voxtune.train import distributed
+from voxtune.train.checkpoints import latest_checkpoint
 from voxtune.train.loop import fit_run
 from voxtune.tts.checkpoint import CodecInfo, TTSMeta, is_tts_folder, load_tts
 from voxtune.tts.config import TTSTrainConfig
@@ -21,6 +22,7 @@ from voxtune.tts.layout import TokenLayout
 from voxtune.tts.lora import apply_lora, train_rows
 from voxtune.tts.model import VoxTTS, build_lm, grow_vocabulary, load_lm
 from voxtune.tts.positions import measure_rate
+from voxtune.tts.quality import STOPPED_FILE, CheckpointJudge, stop_reason
 from voxtune.tts.task import TTSTask
 
 log = logging.getLogger(__name__)
@@ -42,10 +44,38 @@ def train_tts(data: Path, out: Path, config: TTSTrainConfig,
     """
     out = Path(out)
     place = distributed.setup(config.trainer.device)
+    judge = _judge(data, config, out, show_progress) if config.eval.every else None
+    if judge is not None and place.is_main:
+        judge.catch_up()
+    stopped = stop_reason(out) if judge is not None else None
+    if stopped is not None:
+        # an earlier run stopped early; training on would only move away from the best
+        log.warning("%s: %s (delete %s to train on)", out, stopped, out / STOPPED_FILE)
+        last = latest_checkpoint(out)
+        assert last is not None  # the stop came after a saved checkpoint
+        return TTSTrainResult(checkpoint=last, final={})
     task, batches, val = build_tts_run(data, config, place.rank, place.world_size)
     checkpoint, final = fit_run(task, batches, config, out, val=val,
-                                show_progress=show_progress)
+                                show_progress=show_progress,
+                                after_save=judge.after_save if judge else None)
     return TTSTrainResult(checkpoint=checkpoint, final=final)
+
+
+def _judge(data: Path, config: TTSTrainConfig, out: Path, show_progress: bool
+           ) -> CheckpointJudge:
+    """The per-checkpoint evaluation of `config.eval`, speaking as the run's voice."""
+    if config.trainer.best_by:
+        raise ConfigError("eval.every chooses the best checkpoint by measured quality; "
+                          "leave trainer.best_by unset with it")
+    speaker = config.eval.speaker
+    if speaker is None:
+        speakers = PackedDataset(Path(data)).metadata.get("speakers", [])
+        if len(speakers) != 1:
+            raise ConfigError(f"{data} holds {len(speakers)} speakers; name the one to "
+                              "evaluate with eval.speaker=NAME")
+        speaker = speakers[0]
+    return CheckpointJudge(config.eval, out, speaker, device=config.trainer.device,
+                           show_progress=show_progress)
 
 
 def build_tts_run(data: Path, config: TTSTrainConfig, rank: int = 0, world_size: int = 1
