@@ -10,7 +10,15 @@ import logging
 import sys
 
 from voxtune import __version__
-from voxtune.cli import asr_verbs, data_verbs, demo_verb, eval_verbs, train_verbs, tts_verbs
+from voxtune.cli import (
+    asr_verbs,
+    clone_verb,
+    data_verbs,
+    demo_verb,
+    eval_verbs,
+    train_verbs,
+    tts_verbs,
+)
 from voxtune.errors import VoxtuneError
 
 
@@ -49,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     verbs = parser.add_subparsers(title="stages", metavar="VERB", dest="verb")
     demo_verb.add_demo(verbs)
+    clone_verb.add_clone(verbs)
     data_verbs.add_demo_data(verbs)
     data_verbs.add_prepare(verbs)
     data_verbs.add_convert(verbs)

@@ -75,7 +75,7 @@ def _summary(reports: dict[str, FolderReport]) -> str:
 
 
 def _clips(report: FolderReport, reference: Path | None) -> str:
-    ref_player = _player(reference) if reference else ""
+    ref_player = audio_player(reference) if reference else ""
     rows = ["<table class='clips'><tr><th>clip</th><th>output</th><th>reference</th>"
             "<th>spectrogram</th><th>text / transcript</th><th>error rate</th><th>MOS</th>"
             "<th>similarity</th><th>margin</th></tr>"]
@@ -84,7 +84,7 @@ def _clips(report: FolderReport, reference: Path | None) -> str:
         text = (f"{html.escape(clip.text)}<br><i>{html.escape(clip.transcript or '')}</i>"
                 + (f"<div class='problem'>{html.escape(clip.problem)}</div>"
                    if clip.problem else ""))
-        rows.append(f"<tr><td>{html.escape(clip.id)}</td><td>{_player(audio)}</td>"
+        rows.append(f"<tr><td>{html.escape(clip.id)}</td><td>{audio_player(audio)}</td>"
                     f"<td>{ref_player}</td><td>{_spectrogram(audio)}</td>"
                     f"<td class='text'>{text}</td>"
                     f"<td>{_number(clip.error_rate)}</td><td>{_number(clip.mos_p808)}</td>"
@@ -106,7 +106,7 @@ def _side_by_side(reports: dict[str, FolderReport]) -> str:
             f"<table id='side-by-side'><tr><th>clip</th><th>text</th>{head}</tr>"]
     for mine, other in pairs:
         cells = "".join(
-            f"<td>{_player(Path(clip.audio))}{_spectrogram(Path(clip.audio))}"
+            f"<td>{audio_player(Path(clip.audio))}{_spectrogram(Path(clip.audio))}"
             f"<i>{html.escape(clip.transcript or clip.problem or '')}</i><br>"
             f"error {_number(clip.error_rate)} · MOS {_number(clip.mos_p808)} · "
             f"similarity {_number(clip.similarity)} · margin {_number(clip.margin)}</td>"
@@ -121,7 +121,7 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def _player(path: Path) -> str:
+def audio_player(path: Path) -> str:
     """An <audio> element with the file embedded (WAV, FLAC, MP3 or OGG as stored)."""
     try:
         data = Path(path).read_bytes()
@@ -156,16 +156,23 @@ def _spectrogram(path: Path, height: int = 80) -> str:
 
 def _curves(run: Path, width: int = 600, height: int = 200) -> str:
     """Each `train/*loss*` and `val/*` series of a run as a polyline in one SVG."""
-    rows = read_run_log(Path(run))
     series: dict[str, list[tuple[int, float]]] = {}
-    for row in rows:
+    for row in read_run_log(Path(run)):
         for key, value in row.items():
             if key.startswith("val/") or (key.startswith("train/") and "loss" in key):
                 series.setdefault(key, []).append((row["step"], value))
     if not series:
         return "<p>No loss curves in the run folder.</p>"
+    return "<h2>Training curves</h2>" + line_chart(series, "curves", width, height)
+
+
+def line_chart(series: dict[str, list[tuple[int, float]]], element_id: str,
+               width: int = 600, height: int = 200) -> str:
+    """(step, value) series as polylines in one SVG, scaled together, with their names."""
     steps = [s for points in series.values() for s, _ in points]
     values = [v for points in series.values() for _, v in points]
+    if not steps:
+        return "<p>Nothing measured yet.</p>"
     x0, x1, y0, y1 = min(steps), max(steps) or 1, min(values), max(values)
     colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
     lines = []
@@ -177,6 +184,6 @@ def _curves(run: Path, width: int = 600, height: int = 200) -> str:
         lines.append(f"<polyline fill='none' stroke='{color}' points='{coords}'/>"
                      f"<text x='4' y='{14 * (index + 1)}' fill='{color}'>"
                      f"{html.escape(name)}</text>")
-    return (f"<h2>Training curves</h2><svg id='curves' width='{width}' height='{height}' "
+    return (f"<svg id='{element_id}' width='{width}' height='{height}' "
             f"style='border:1px solid #ccc'>{''.join(lines)}</svg>"
             f"<p>steps {x0}–{x1}, values {y0:.3g}–{y1:.3g}</p>")

@@ -1,0 +1,1 @@
+"""`voxtune clone`: a person's own recordings to their voice, the best checkpoint measured."""
