@@ -135,27 +135,28 @@ def tiny_base(tts_corpus, tmp_path_factory):
 def test_quick_demo_runs_every_stage_and_reports_the_bars(tiny_base, tmp_path, capsys):
     base, codec = tiny_base
     out = tmp_path / "demo"
-    assert main(["-q", "demo", str(out), "--quick", "--minutes", "0.5", "--base", str(base),
+    assert main(["-q", "demo", str(out), "--quick", "--minutes", "1.5", "--base", str(base),
                  "--codec", str(codec), "--num-workers", "1"]) == 0
     printed = capsys.readouterr().out
     voice = DemoPlan(out=out).voice
     stages = re.findall(r"^\$ voxtune (\S+(?: (?:tts|folder|codec))?)", printed, re.M)
     assert stages == ["demo-data", "demo-data", "demo-data", "prepare", "extract", "pack",
-                      "train tts", "train codec", "merge", "eval folder", "eval codec",
-                      "eval codec", "eval tts"]
+                      "train codec", "train tts", "merge", "eval tts", "eval folder",
+                      "eval codec", "eval codec"]
     assert printed.count("--unit char") == 4  # every evaluation scores CER, as the bars do
 
     # every stage's output stays on disk
     assert list((out / "recordings" / "long").rglob("*.*"))
     assert list((out / "references" / "clips" / voice).glob("*.wav"))
-    heldout = sorted((out / "heldout" / "clips" / voice).glob("*.wav"))
+    heldout = sorted((out / "heldout" / voice).glob("*.wav"))
     assert heldout and all(clip.with_suffix(".lab").is_file() for clip in heldout)
     assert list((out / "dataset" / voice).glob("*.npy"))
     assert list((out / "packed").iterdir())
     assert list((out / "finetune").glob("step_*"))
-    assert list((out / "finetune-codec").glob("step_*"))
-    assert (out / "model" / "model.safetensors").is_file()
-    assert (out / "model" / "codec" / "model.safetensors").is_file()  # the voice's decoder
+    assert list((out / "decoder").glob("step_*"))
+    assert (out / "voice" / "model.safetensors").is_file()
+    assert (out / "voice" / "codec" / "model.safetensors").is_file()  # the voice's decoder
+    assert (out / "finetune" / "quality.jsonl").is_file() and (out / "clone.html").is_file()
     for report in ("report-own", "report"):
         assert (out / report / "report.json").is_file()
         assert (out / report / "report.html").is_file()
@@ -214,7 +215,7 @@ def test_quick_demo_in_mandarin_follows_the_language(tiny_base, tmp_path, capsys
     score in Mandarin, judged by the Mandarin bars."""
     base, codec = tiny_base
     out = tmp_path / "demo-zh"
-    assert main(["-q", "demo", str(out), "--quick", "--language", "zh", "--minutes", "0.5",
+    assert main(["-q", "demo", str(out), "--quick", "--language", "zh", "--minutes", "1.5",
                  "--base", str(base), "--codec", str(codec), "--num-workers", "1"]) == 0
     printed = capsys.readouterr().out
     voice = DemoPlan(out=out, language="zh").voice
@@ -223,7 +224,7 @@ def test_quick_demo_in_mandarin_follows_the_language(tiny_base, tmp_path, capsys
     assert printed.count("--language zh --unit char") == 4
     sentences = (out / "test_sentences.txt").read_text("utf-8").split()
     assert sentences and all(re.search(r"[\u4e00-\u9fff]", line) for line in sentences)
-    references = json.loads((out / "references" / "speakers.json").read_text())
+    references = json.loads((out / "others" / "speakers.json").read_text())
     assert {speaker["language"] for speaker in references} == {"zh"}
     manifest = [json.loads(line) for line in
                 (out / "dataset" / "manifest.jsonl").read_text("utf-8").splitlines()]

@@ -51,6 +51,7 @@ class ClonePlan:
     others: Path | None = None  # other voices' recordings: the similarity margin
     num_workers: int = 2
     quick: bool = False
+    page: str = "index.html"  # the report page's name in `out`
 
     def __post_init__(self) -> None:
         self.language = canonical_language(self.language)
@@ -137,7 +138,7 @@ def run_clone(plan: ClonePlan, run: Runner, echo: Callable[[str], None] = print
     rows = read_quality(out / "finetune")
     best_step = int(best.resolve().name.removeprefix("step_"))
     why = _why(out / "finetune", best_step, rows, steps)
-    page = write_clone_page(out, held, rows, best_step, why, commands)
+    page = write_clone_page(out / plan.page, held, rows, best_step, why, commands)
     return CloneResult(voice=voice, page=page, held_out=held, best_step=best_step, why=why,
                        commands=commands)
 

@@ -21,9 +21,10 @@ from voxtune.tts.quality import Quality
 _MEASURES = ("cer", "similarity", "margin", "dnsmos")
 
 
-def write_clone_page(out: Path, held: HeldOut, rows: list[Quality], best_step: int, why: str,
-                     commands: list[list[str]]) -> Path:
-    """Write `out/index.html` (atomically) and return its path."""
+def write_clone_page(page: Path, held: HeldOut, rows: list[Quality], best_step: int,
+                     why: str, commands: list[list[str]]) -> Path:
+    """Write the page (atomically) into clone's output folder and return its path."""
+    out = page.parent
     run = out / "finetune"
     quality = {name: [(row.step, getattr(row, name)) for row in rows
                       if getattr(row, name) is not None] for name in _MEASURES[:3]}
@@ -51,7 +52,6 @@ def write_clone_page(out: Path, held: HeldOut, rows: list[Quality], best_step: i
              "<h2>Commands</h2><pre>",
              "\n".join(html.escape(f"voxtune {shlex.join(argv)}") for argv in commands),
              "</pre></body></html>"]
-    page = out / "index.html"
     write_text(page, "\n".join(parts))
     return page
 

@@ -1,14 +1,15 @@
 """`voxtune demo`: the whole fine-tuning job on the shipped base model, as a user would type it.
 
 A voice that the base model never heard (held out of its corpus) records about ten minutes
-of long, unsegmented speech; then the ordinary commands run one after the other, each
-printed before it runs and each leaving its output on disk, so any step can be inspected
-or re-run alone:
+of long, unsegmented speech; then `voxtune clone` runs on those recordings, the one
+pipeline from a person's recordings to their voice (`voxtune.clone.job`), and the demo adds
+the comparisons its quality bars need. Every command is printed before it runs and leaves
+its output on disk, so any step can be inspected or re-run alone:
 
-    demo-data (recordings, references, held-out clips) → prepare → extract → pack →
-    train tts (LoRA, CPU) → train codec (the voice's decoder, CPU) → merge → eval folder
-    (the voice's own held-out clips) → eval codec (their resynthesis, by the base codec and
-    by the voice's) → eval tts --compare
+    demo-data (recordings, the voice's references, other voices) → clone (prepare, hold
+    out, extract, pack, train codec, train tts with per-checkpoint quality, merge the best,
+    eval tts --compare) → eval folder (the voice's own held-out clips) → eval codec (their
+    resynthesis, by the base codec and by the voice's)
 
 The two training stages are GPT-SoVITS's two: the LM learns what the voice says and how
 (its tokens), and the codec's decoder, fine-tuned on the same prepared clips with its
@@ -30,16 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voxtune.clone.job import ClonePlan, run_clone
 from voxtune.demo.bars import Bar, judge, measure, write_bars
 from voxtune.demo.corpus import find_voice
 from voxtune.demo.natural import DEMO_VOICES, MAX_NATURAL_ROSTER, natural_voices
 from voxtune.demo.page import render_index
-from voxtune.demo.speech import held_out_sentences
 from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, ROBOTIC_ENGINES, voices
 from voxtune.errors import InputError, VoxtuneError
 from voxtune.files import write_text
 from voxtune.text.language import canonical_language
-from voxtune.train.checkpoints import latest_checkpoint
 from voxtune.tts.checkpoint import VOICE_CODEC
 
 
@@ -117,9 +117,10 @@ Runner = Callable[[list[str]], int]
 
 
 def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -> DemoResult:
-    """Run every stage through `run` (the `voxtune` command's entry point), then judge the
-    quality bars from the reports. Stages are resumable, so a second run continues where
-    one stopped."""
+    """Make the voice's recordings, run `voxtune clone` on them (`voxtune.clone.job`, the
+    one pipeline from recordings to a voice), then the comparisons the bars need, through
+    `run` (the `voxtune` command's entry point). Stages are resumable, so a second run
+    continues where one stopped."""
     out = plan.out
     commands: list[list[str]] = []
 
@@ -128,58 +129,39 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
         _stage(run, echo, commands[-1])
 
     minutes = min(plan.minutes, 2.0) if plan.quick else plan.minutes
-    steps = ["trainer.max_steps=8", "trainer.save_every=8"] if plan.quick else []
     refs = out / "references" / "clips"
-    heldout = out / "heldout" / "clips"
+    others = out / "others" / "clips"
     stage("demo-data", out / "recordings", "--voices", plan.voice, "--minutes", f"{minutes:g}",
           "--no-clips", "--seed", "1")
-    stage("demo-data", out / "references", "--voices",
-          ",".join([plan.voice, *plan.other_voices]), "--minutes",
+    stage("demo-data", out / "references", "--voices", plan.voice, "--minutes",
           f"{plan.reference_minutes:g}", "--no-long", "--seed", "2")
-    stage("demo-data", out / "heldout", "--voices", plan.voice, "--minutes",
-          f"{plan.heldout_minutes:g}", "--no-long", "--seed", "3")
-    stage("prepare", out / "recordings" / "long", out / "dataset",
-          "--num-workers", str(plan.num_workers), f"language={plan.language}")
-    stage("extract", out / "dataset", "--codec", plan.codec, "--device", plan.device)
-    stage("pack", out / "dataset", out / "packed")
-    stage("train", "tts", "tts-demo", out / "packed", out / "finetune",
-          f"backbone.pretrained={plan.base}", f"trainer.device={plan.device}", *steps)
-    checkpoint = _trained(out / "finetune")
-    stage("train", "codec", "codec-demo", out / "dataset", out / "finetune-codec",
-          f"init_from={plan.codec}", f"trainer.device={plan.device}", *steps)
-    decoder = _trained(out / "finetune-codec")
-    stage("merge", "--lora", checkpoint, "--codec", decoder, "--output", out / "model")
+    stage("demo-data", out / "others", "--voices", ",".join(plan.other_voices), "--minutes",
+          f"{plan.reference_minutes:g}", "--no-long", "--seed", "2")
+    cloned = run_clone(ClonePlan(recordings=out / "recordings" / "long", out=out,
+                                 language=plan.language, device=plan.device, base=plan.base,
+                                 codec=plan.codec, others=others,
+                                 num_workers=plan.num_workers, quick=plan.quick,
+                                 page="clone.html"),
+                       run, echo)
+    commands += cloned.commands
+    heldout = cloned.held_out.folder
     language = ("--language", plan.language, "--unit", "char")
     stage("eval", "folder", heldout / plan.voice, "--refs", refs / plan.voice,
-          "--others", refs, *language, "--out", out / "report-own")
+          "--others", others, *language, "--out", out / "report-own")
     stage("eval", "codec", heldout, "--codec", plan.codec, "--device", plan.device,
           *language, "--out", out / "report-codec")
-    stage("eval", "codec", heldout, "--codec", out / "model" / VOICE_CODEC, "--device",
+    stage("eval", "codec", heldout, "--codec", cloned.voice / VOICE_CODEC, "--device",
           plan.device, *language, "--out", out / "report-voice-codec")
-    sentences = out / "test_sentences.txt"
-    lines = held_out_sentences(plan.language)[:plan.sentences]
-    sentences.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    # the base model clones the voice from one of the user's own prepared clips
-    prepared = sorted((out / "dataset" / plan.voice).glob("*.wav"))
-    if not prepared:
-        raise VoxtuneError(f"{out / 'dataset' / plan.voice}: preparation kept no clip of the "
-                           f"voice; {out / 'dataset' / 'report.txt'} says why")
-    reference = prepared[0]
-    report = out / "report"
-    stage("eval", "tts", "--model", out / "model", "--speaker", plan.voice,
-          "--compare", plan.base, "--compare-codec", plan.codec,
-          "--compare-ref-audio", reference,
-          "--compare-ref-text", reference.with_suffix(".lab").read_text(encoding="utf-8").strip(),
-          "--sentences", sentences, "--refs", refs / plan.voice, "--others", refs,
-          "--device", plan.device, *language, "--run", out / "finetune", "--out", report)
-    return _summarize(plan, commands)
+    return _summarize(plan, commands, cloned.page)
 
 
-def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
+def _summarize(plan: DemoPlan, commands: list[list[str]], clone_page: Path) -> DemoResult:
     """Judge the bars from the reports; write OUT/bars.json and OUT/index.html."""
     out = plan.out
     bars = judge(measure(out, plan.language))
     reports = [
+        ("clone's page: quality per checkpoint beside the loss curves, the checkpoint it "
+         "chose and why, every evaluated checkpoint's audio", clone_page),
         ("the fine-tuned voice against the base model cloning it zero-shot: every test "
          "sentence with both outputs, their scores, and the training curves",
          out / "report" / "report.html"),
@@ -192,7 +174,7 @@ def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
         ("the bars above, as data", out / "bars.json")]
     audio = [("the fine-tuned model speaking the test sentences", out / "report" / "model"),
              ("the base model cloning the voice zero-shot", out / "report" / "compare"),
-             ("the voice's own held-out recordings", out / "heldout" / "clips" / plan.voice),
+             ("the voice's own held-out recordings", out / "heldout" / plan.voice),
              ("their resynthesis by the base codec", out / "report-codec" / "resynth"),
              ("their resynthesis by the voice's codec",
               out / "report-voice-codec" / "resynth"),
@@ -203,14 +185,6 @@ def _summarize(plan: DemoPlan, commands: list[list[str]]) -> DemoResult:
                                   commands))
     return DemoResult(page=page, bars_file=bars_file, bars=bars, reports=reports,
                       audio=audio, commands=commands)
-
-
-def _trained(run_folder: Path) -> Path:
-    """The last checkpoint a training stage left in `run_folder`."""
-    checkpoint = latest_checkpoint(run_folder)
-    if checkpoint is None:
-        raise VoxtuneError(f"{run_folder}: training left no checkpoint")
-    return checkpoint
 
 
 def _stage(run: Runner, echo: Callable[[str], None], argv: list[str]) -> None:
