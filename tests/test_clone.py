@@ -88,3 +88,18 @@ def test_too_little_speech_is_refused_before_any_training(espeak, tiny_base, tts
     err = capsys.readouterr().err
     assert "under the 1 min a voice needs" in err and "report.txt" in err
     assert not (out / "decoder").exists() and not (out / "finetune").exists()
+
+
+def test_recordings_in_another_language_are_refused_before_any_training(
+        espeak, tiny_base, tts_corpus, tmp_path, capsys):
+    folder = tmp_path / "mine" / VOICE
+    folder.mkdir(parents=True)
+    for number, text in enumerate(sentences("es")[:24]):
+        samples, rate = espeak(text, voice="es")
+        sf.write(folder / f"c{number:03d}.wav", samples, rate)
+        (folder / f"c{number:03d}.lab").write_text(text + "\n")
+    out = tmp_path / "clone"
+    assert main(_command(tmp_path / "mine", tts_corpus / "data", out, *tiny_base)) == 2
+    err = capsys.readouterr().err
+    assert "the recognizer hears es" in err and "not en" in err and "--language" in err
+    assert not (out / "decoder").exists() and not (out / "heldout").exists()
