@@ -11,8 +11,10 @@ in OUT, so any of them can be inspected or run again alone:
 Which checkpoint is best is measured, not guessed (`voxtune.tts.quality`): the held-out
 sentences were never in any data, the voice's held-out clips are never trained on or used
 as a prompt, and the rule is stated in `OUT/finetune/best.json`. Running the same command
-again continues where it stopped: finished stages are skipped by their markers, training
-resumes from its last checkpoint, and a stage killed half-way left nothing that looks done.
+again continues where it stopped: finished stages are skipped by their markers (a training
+stage that ended by its time budget is finished, not trained further), an interrupted
+training resumes from its last checkpoint, and a stage killed half-way left nothing that
+looks done.
 """
 
 import json
@@ -109,7 +111,7 @@ def run_clone(plan: ClonePlan, run: Runner, echo: Callable[[str], None] = print
     quick = ["trainer.max_steps=4", "trainer.save_every=2"] if plan.quick else []
     stage("train", "codec", "codec-demo", dataset, out / "decoder", f"init_from={plan.codec}",
           f"trainer.device={plan.device}", f"trainer.time_limit_minutes={minutes / 3:g}",
-          *quick)
+          *quick, done=out / f"decoder{DONE_MARK}")
     decoder = _trained(out / "decoder")
     steps, every, patience = plan.lm_steps
     others = [f"eval.others={plan.others}"] if plan.others else []
@@ -119,7 +121,8 @@ def run_clone(plan: ClonePlan, run: Runner, echo: Callable[[str], None] = print
           f"trainer.time_limit_minutes={minutes * 2 / 3:g}", f"eval.every={every}",
           f"eval.sentences={sentences}", f"eval.refs={held.folder / held.voice}",
           f"eval.speaker={held.voice}", f"eval.language={plan.language}",
-          f"eval.codec={decoder}", f"eval.patience={patience}", *others)
+          f"eval.codec={decoder}", f"eval.patience={patience}", *others,
+          done=out / f"finetune{DONE_MARK}")
     best = out / "finetune" / BEST_LINK
     if not best.exists():
         raise VoxtuneError(f"{out / 'finetune'}: no checkpoint was evaluated; run clone "
