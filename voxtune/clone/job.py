@@ -90,7 +90,7 @@ def run_clone(plan: ClonePlan, run: Runner, echo: Callable[[str], None] = print
         if done is not None and done.exists():
             echo(f"\n$ voxtune {shlex.join(commands[-1])}   (done)")
             return
-        _stage(run, echo, commands[-1])
+        run_stage(run, echo, commands[-1])
         if done is not None and done.suffix == DONE_MARK:
             write_text(done, "")
 
@@ -176,12 +176,15 @@ def _trained(run_folder: Path) -> Path:
     return checkpoint
 
 
-def _stage(run: Runner, echo: Callable[[str], None], argv: list[str]) -> None:
+def run_stage(run: Runner, echo: Callable[[str], None], argv: list[str],
+              job: str = "clone") -> None:
+    """Print `voxtune ARGV`, run it through `run`, and stop `job` (clone, the demo) with a
+    message naming the stage when it fails."""
     echo(f"\n$ voxtune {shlex.join(argv)}")
     status = run(argv)
     if status != 0:
         verb = " ".join(argv[:2] if argv[0] in ("eval", "train") else argv[:1])
         raise VoxtuneError(f"the stage 'voxtune {verb}' failed (exit status {status}); "
-                           "fix what it reported and run clone again: finished stages are "
+                           f"fix what it reported and run {job} again: finished stages are "
                            "kept")
 

@@ -26,18 +26,17 @@ and links every report; OUT/bars.json holds them as data. Intelligibility is sco
 character error rate (`--unit char`) throughout, as the bars judge it.
 """
 
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxtune.clone.job import ClonePlan, run_clone
+from voxtune.clone.job import ClonePlan, Runner, run_clone, run_stage
 from voxtune.demo.bars import Bar, judge, measure, write_bars
 from voxtune.demo.corpus import find_voice
 from voxtune.demo.natural import DEMO_VOICES, MAX_NATURAL_ROSTER, natural_voices
 from voxtune.demo.page import render_index
 from voxtune.demo.voices import BASE_CORPUS_VOICES, HELD_OUT_VOICES, ROBOTIC_ENGINES, voices
-from voxtune.errors import InputError, VoxtuneError
+from voxtune.errors import InputError
 from voxtune.files import write_text
 from voxtune.text.language import canonical_language
 from voxtune.tts.checkpoint import VOICE_CODEC
@@ -113,9 +112,6 @@ class DemoResult:
     commands: list[list[str]]
 
 
-Runner = Callable[[list[str]], int]
-
-
 def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -> DemoResult:
     """Make the voice's recordings, run `voxtune clone` on them (`voxtune.clone.job`, the
     one pipeline from recordings to a voice), then the comparisons the bars need, through
@@ -126,7 +122,7 @@ def run_demo(plan: DemoPlan, run: Runner, echo: Callable[[str], None] = print) -
 
     def stage(*argv: str | Path) -> None:
         commands.append([str(arg) for arg in argv])
-        _stage(run, echo, commands[-1])
+        run_stage(run, echo, commands[-1], job="the demo")
 
     minutes = min(plan.minutes, 2.0) if plan.quick else plan.minutes
     refs = out / "references" / "clips"
@@ -185,13 +181,3 @@ def _summarize(plan: DemoPlan, commands: list[list[str]], clone_page: Path) -> D
                                   commands))
     return DemoResult(page=page, bars_file=bars_file, bars=bars, reports=reports,
                       audio=audio, commands=commands)
-
-
-def _stage(run: Runner, echo: Callable[[str], None], argv: list[str]) -> None:
-    echo(f"\n$ voxtune {shlex.join(argv)}")
-    status = run(argv)
-    if status != 0:
-        verb = " ".join(argv[:2] if argv[0] in ("eval", "train") else argv[:1])
-        raise VoxtuneError(f"the stage 'voxtune {verb}' failed (exit status {status}); "
-                           "fix what it reported and run the demo again: finished stages "
-                           "are kept")
