@@ -80,7 +80,7 @@ print(','.join(v.name for v in natural_voices(last, tuple(sys.argv[3].split(',')
     for part in "${parts[@]}"; do
         for voice in "$part"/*/; do
             mkdir -p "$run/clips/$(basename "$voice")"
-            for file in "$voice"*.wav "$voice"*.lab; do
+            for file in "$voice"*; do  # audio in any format, transcripts
                 ln -sf "$(realpath "$file")" "$run/clips/$(basename "$voice")/$(basename "$file")"
             done
         done
