@@ -172,3 +172,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_voice(tts_corpus, tmp_path_factory) -> Path:
+    """A merged voice folder as `voxtune clone` leaves one: a tts-tiny LM (one step of
+    training, then one step of LoRA, merged) with its tiny codec inside; it speaks anna
+    and ben, badly, which is all a server test needs."""
+    from voxtune.tts.config import TTSTrainConfig
+    from voxtune.tts.merge import merge
+    from voxtune.tts.train import train_tts
+
+    root = tmp_path_factory.mktemp("tiny_voice")
+    base = train_tts(tts_corpus / "packed", root / "base", load_config(
+        TTSTrainConfig, "tts-tiny", ["trainer.max_steps=1"]), show_progress=False)
+    lora = train_tts(tts_corpus / "packed", root / "lora", load_config(
+        TTSTrainConfig, "tts-tiny", [f"backbone.pretrained={base.checkpoint}",
+                                     "lora.enabled=true", "trainer.max_steps=1"]),
+        show_progress=False)
+    return merge(lora.checkpoint, root / "tiny-voice", codec=tts_corpus / "codec")

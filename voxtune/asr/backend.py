@@ -15,7 +15,7 @@ from voxtune.asr.decode import DecodeOptions, Recognizer
 from voxtune.asr.frontend import SAMPLE_RATE
 from voxtune.audio.io import resample
 from voxtune.errors import VoxtuneError
-from voxtune.labeling.backends import AsrConfig, Transcript
+from voxtune.labeling.backends import AsrConfig, TranscribeOptions, Transcript
 
 
 class VoxtuneTranscriber:
@@ -32,7 +32,8 @@ class VoxtuneTranscriber:
         self.options = DecodeOptions(beam_size=config.beam_size, batch_size=1)
         self.name = f"voxtune:{Path(config.model).name}"
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
+    def transcribe(self, samples: np.ndarray, rate: int, language: str,
+                   options: TranscribeOptions | None = None) -> Transcript:
         clip = resample(samples.astype(np.float32), rate, SAMPLE_RATE)
         text = self.recognizer.transcribe([clip], self.options)[0]
         return Transcript(text, self.recognizer.meta.language if language == "auto" else language)

@@ -17,10 +17,15 @@ from voxtune.errors import InputError
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
-def change_speed(audio: np.ndarray, rate: int, speed: float) -> np.ndarray:
-    """Mono float audio played `speed` times as fast (1.25: a fifth shorter), same pitch."""
+def check_speed(speed: float) -> None:
+    """Raise `InputError` for a speed outside what the tempo effect keeps natural."""
     if not MIN_SPEED <= speed <= MAX_SPEED:
         raise InputError(f"speed {speed} is outside {MIN_SPEED}..{MAX_SPEED}")
+
+
+def change_speed(audio: np.ndarray, rate: int, speed: float) -> np.ndarray:
+    """Mono float audio played `speed` times as fast (1.25: a fifth shorter), same pitch."""
+    check_speed(speed)
     if speed == 1.0 or len(audio) == 0:
         return audio
     sox = shutil.which("sox")

@@ -16,6 +16,7 @@ from voxtune.cli import (
     data_verbs,
     demo_verb,
     eval_verbs,
+    serve_verb,
     train_verbs,
     tts_verbs,
 )
@@ -68,4 +69,5 @@ def build_parser() -> argparse.ArgumentParser:
     tts_verbs.add_synthesize(verbs)
     asr_verbs.add_transcribe(verbs)
     eval_verbs.add_eval(verbs)
+    serve_verb.add_serve(verbs)
     return parser

@@ -1,6 +1,6 @@
 """Neural audio codecs: the `Codec` protocol, `load_codec`, and the transformers backend."""
 
-from voxtune.codec.base import Codec, load_codec
+from voxtune.codec.base import Codec, codec_device, load_codec
 from voxtune.codec.transformers_codec import TransformersCodec
 
-__all__ = ["Codec", "TransformersCodec", "load_codec"]
+__all__ = ["Codec", "TransformersCodec", "codec_device", "load_codec"]

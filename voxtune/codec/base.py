@@ -23,6 +23,9 @@ class Codec(Protocol):
     `codec_id` names the exact codec (family and a hash of config and weights, e.g.
     `transformers:mimi:0123456789ab`); `frame_rate` is in frames per second; codes are
     `num_codebooks` parallel streams of integers in [0, `codebook_size`).
+    `decode_context` is how many frames on either side decoding one frame depends on, when
+    that is small and known: chunks decoded with that much context join exactly, so audio
+    can stream while codes are still being generated; None means decode whole pieces.
     """
 
     codec_id: str
@@ -30,6 +33,7 @@ class Codec(Protocol):
     frame_rate: float
     num_codebooks: int
     codebook_size: int
+    decode_context: int | None
 
     def frames_for(self, num_samples: int) -> int:
         """Frames covering `num_samples` samples: ceil(num_samples / samples per frame)."""
@@ -46,6 +50,11 @@ class Codec(Protocol):
         """Codes [batch, num_codebooks, frames], valid lengths in frames [batch]
         → float [batch, samples] at `sample_rate` and valid lengths in samples [batch]."""
         ...
+
+
+def codec_device(codec: Codec) -> torch.device:
+    """Where a codec's model runs (the CPU for codecs without a model, such as test doubles)."""
+    return getattr(codec, "device", torch.device("cpu"))
 
 
 def load_codec(name_or_path: str, device: str = "cpu") -> Codec:

@@ -54,6 +54,10 @@ class TransformersCodec:
         # least `last_kernel_size` frames keeps every layer longer than its pad.
         self._min_frames = int(config.last_kernel_size) if self.family == "encodec" else 1
         self.codec_id: str = f"transformers:{self.family}:{_fingerprint(model)}"
+        # Mimi's decoder attends over hundreds of past frames and DAC's and EnCodec's
+        # convolutions reach far: no small context makes chunks join exactly, so streaming
+        # decodes whole sentences.
+        self.decode_context: int | None = None
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, device: str = "cpu") -> "TransformersCodec":

@@ -7,6 +7,15 @@ the fallback when Whisper cannot load). `module:factory` names any other backend
 voxtune ASR model trained later can label data too.
 """
 
-from voxtune.labeling.backends import AsrConfig, Transcriber, Transcript, load_transcriber
+from voxtune.labeling.backends import (
+    AsrConfig,
+    Segment,
+    TranscribeOptions,
+    Transcriber,
+    Transcript,
+    Word,
+    load_transcriber,
+)
 
-__all__ = ["AsrConfig", "Transcriber", "Transcript", "load_transcriber"]
+__all__ = ["AsrConfig", "Segment", "TranscribeOptions", "Transcriber", "Transcript", "Word",
+           "load_transcriber"]

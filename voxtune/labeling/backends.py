@@ -38,17 +38,58 @@ class AsrConfig:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word and when it is said, in seconds from the clip's start."""
+
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the transcript and its times in seconds from the clip's start, with
+    Whisper's own measures of how sure it was where the backend has them (as Whisper's
+    and OpenAI's verbose output report them)."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    tokens: tuple[int, ...] = ()
+    seek: int = 0
+    temperature: float = 0.0
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+
+
+@dataclass(frozen=True)
 class Transcript:
-    """What a backend heard, and in which language (the detected one when asked "auto")."""
+    """What a backend heard, and in which language (the detected one when asked "auto");
+    `segments` are empty where the backend does not time its output."""
 
     text: str
     language: str
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """What a caller may ask beyond the language: a `prompt` of earlier text or spellings,
+    the sampling `temperature` (0: the most likely words), and `words`: time each word.
+    Only Whisper can honour them; the other backends take them and transcribe as usual."""
+
+    prompt: str = ""
+    temperature: float = 0.0
+    words: bool = False
 
 
 class Transcriber(Protocol):
     name: str
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
+    def transcribe(self, samples: np.ndarray, rate: int, language: str,
+                   options: TranscribeOptions | None = None) -> Transcript:
         """Transcribe a mono float clip at `rate` Hz.
 
         `language` is ISO 639-1 ("en", "zh"), or "auto" to let the backend detect it.

@@ -7,7 +7,7 @@ import numpy as np
 
 from voxtune.audio.io import resample
 from voxtune.errors import VoxtuneError
-from voxtune.labeling.backends import Transcript
+from voxtune.labeling.backends import TranscribeOptions, Transcript
 
 SPHINX_RATE = 16000
 
@@ -24,7 +24,8 @@ class SphinxTranscriber:
         config["logfn"] = "/dev/null"
         self._decoder = Decoder(config)
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
+    def transcribe(self, samples: np.ndarray, rate: int, language: str,
+                   options: TranscribeOptions | None = None) -> Transcript:
         if language != "auto" and not language.startswith("en"):
             raise VoxtuneError(f"pocketsphinx has only an English model, not {language!r}")
         pcm = np.clip(resample(samples, rate, SPHINX_RATE), -1, 1)

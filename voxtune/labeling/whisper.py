@@ -16,7 +16,7 @@ import numpy as np
 from voxtune.audio.io import resample
 from voxtune.errors import VoxtuneError
 from voxtune.files import atomic_open
-from voxtune.labeling.backends import AsrConfig, Transcript
+from voxtune.labeling.backends import AsrConfig, Segment, TranscribeOptions, Transcript, Word
 
 WHISPER_RATE = 16000
 PACKAGED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -74,14 +74,31 @@ class WhisperTranscriber:
         self.name = f"whisper:{Path(source).name}"
         self._beam_size = config.beam_size
 
-    def transcribe(self, samples: np.ndarray, rate: int, language: str) -> Transcript:
+    def transcribe(self, samples: np.ndarray, rate: int, language: str,
+                   options: TranscribeOptions | None = None) -> Transcript:
+        options = options or TranscribeOptions()
         audio = resample(samples, rate, WHISPER_RATE).astype(np.float32)
         seconds = audio.shape[0] / WHISPER_RATE
-        # One beam-search pass at temperature 0: labels must be reproducible, and
-        # Whisper's temperature fallback mostly re-decodes clips it will get wrong anyway.
-        segments, info = self._model.transcribe(
+        # One beam-search pass at temperature 0 by default: labels must be reproducible,
+        # and Whisper's temperature fallback mostly re-decodes clips it will get wrong anyway.
+        found, info = self._model.transcribe(
             audio, language=None if language == "auto" else language.split("-")[0],
-            beam_size=self._beam_size, temperature=0.0, condition_on_previous_text=False,
-            vad_filter=False, max_new_tokens=min(MAX_TOKENS, int(TOKENS_PER_SECOND * seconds) + 16))
-        text = " ".join(segment.text.strip() for segment in segments).strip()
-        return Transcript(text, info.language if language == "auto" else language)
+            beam_size=self._beam_size, temperature=options.temperature,
+            initial_prompt=options.prompt or None, word_timestamps=options.words,
+            condition_on_previous_text=False, vad_filter=False,
+            max_new_tokens=min(MAX_TOKENS, int(TOKENS_PER_SECOND * seconds) + 16))
+        segments = tuple(_segment(segment) for segment in found)
+        text = " ".join(segment.text for segment in segments).strip()
+        return Transcript(text, info.language if language == "auto" else language, segments)
+
+
+def _segment(found) -> Segment:
+    """A faster-whisper segment as voxtune's `Segment` (text without its leading space)."""
+    words = tuple(Word(word.word.strip(), float(word.start), float(word.end))
+                  for word in found.words or ())
+    return Segment(start=float(found.start), end=float(found.end), text=found.text.strip(),
+                   words=words, tokens=tuple(found.tokens), seek=int(found.seek),
+                   temperature=float(found.temperature or 0.0),
+                   avg_logprob=float(found.avg_logprob),
+                   compression_ratio=float(found.compression_ratio),
+                   no_speech_prob=float(found.no_speech_prob))

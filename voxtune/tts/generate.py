@@ -18,9 +18,14 @@ fused copy of it (`voxtune.tts.fused`: q/k/v and gate/up in one product each, a
 preallocated cache) runs, and the whole step (decoder, audio logits, sampling) is compiled
 into one CUDA graph (`torch.compile(mode="reduce-overhead")`), the gpt-fast recipe: the
 first call compiles, later calls replay, and the host launches one graph per step.
+
+`generate_stream` also reports the frames made so far at every check, for audio that
+streams while it is generated; reading them waits for the device, a cost `generate`
+does not pay.
 """
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,10 +206,27 @@ def _draw(logits: torch.Tensor, sampling: SamplingConfig, noise: torch.Tensor
     return ids.gather(-1, pick)[..., 0]
 
 
-@torch.inference_mode()
+@dataclass
+class Progress:
+    """Each prompt's frames so far (codes [K, n]: frames whose every codebook has been
+    sampled, so a frame once reported never changes), and whether the prompt has ended."""
+
+    codes: list[np.ndarray]
+    ended: list[bool]
+
+
 def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
              compile: bool = False) -> list[np.ndarray]:
     """Codes [K, N] for each prompt (a token grid [L, K] ending in `<audio>`)."""
+    *_, last = generate_stream(model, prompts, sampling, compile=compile, partial=False)
+    return last.codes
+
+
+@torch.inference_mode()
+def generate_stream(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
+                    compile: bool = False, partial: bool = True) -> Iterator[Progress]:
+    """`Progress` every `CHECK_EVERY` steps while decoding (with `partial`), and at the end
+    the final codes, every prompt ended; the codes are those `generate` returns."""
     layout = model.layout
     device = next(model.parameters()).device
     batch, k = len(prompts), layout.num_codebooks
@@ -239,6 +261,8 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
     steps, watch = 1, _EndWatch()
     while steps < steps_max:
         if steps % CHECK_EVERY == 1:
+            if steps > 1 and partial:
+                yield _progress(state.chosen[:, :steps].cpu().numpy(), layout)
             if steps > 1 and watch.ended(state):
                 break
             state.draw_noise(generator)
@@ -246,7 +270,20 @@ def generate(model: VoxTTS, prompts: list[np.ndarray], sampling: SamplingConfig,
         steps += unroll
     steps = min(steps, steps_max)
     chosen = state.chosen[:, :steps].cpu().numpy()
-    return [undelay(chosen[row], layout) for row in range(batch)]
+    yield Progress([undelay(chosen[row], layout) for row in range(batch)], [True] * batch)
+
+
+def _progress(chosen: np.ndarray, layout: TokenLayout) -> Progress:
+    """Progress from the local ids chosen so far [B, S, K]."""
+    return Progress([undelay(rows, layout) for rows in chosen],
+                    [_ended(rows, layout) for rows in chosen])
+
+
+def _ended(rows: np.ndarray, layout: TokenLayout) -> bool:
+    """Whether codebook 0 has said EOS (at step N) and every frame before it is complete,
+    which frame N - 1 is once its last codebook has been sampled, at step N + K - 2."""
+    eos = np.flatnonzero(rows[:, 0] == layout.eos)
+    return len(eos) > 0 and len(rows) >= int(eos[0]) + layout.num_codebooks - 1
 
 
 def _frame_limit(prompt: np.ndarray, layout: TokenLayout, sampling: SamplingConfig) -> int:

@@ -3,11 +3,18 @@
 The voice comes from a speaker learned in fine-tuning (`speaker`) or from a reference
 recording and its transcript (`ref_audio`, `ref_text`: zero-shot cloning, the reference
 becomes the prompt's first sentence). Long text is split as GPT-SoVITS's
-`text_split_method` does; the pieces are generated as one batch and joined with short
+`text_split_method` does; the pieces are generated in batches and joined with short
 pauses.
+
+Audio streams as it is decoded (`Synthesizer.stream`, which `voxtune serve` sends out and
+`speak` writes to a file): with a codec of known receptive field (VoxCodec) each piece is
+decoded in chunks while its codes are generated, joined exactly
+(`voxtune.codec.chunked`); with other codecs, or when the speed changes (the tempo
+effect works on whole pieces), piece by piece.
 """
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,14 +22,15 @@ import numpy as np
 import torch
 
 from voxtune.audio.io import read_audio, resample, write_audio
-from voxtune.audio.tempo import change_speed
-from voxtune.codec import Codec, load_codec
+from voxtune.audio.tempo import change_speed, check_speed
+from voxtune.codec import Codec, codec_device, load_codec
+from voxtune.codec.chunked import ChunkedDecoder
 from voxtune.errors import ClipRejected, InputError
 from voxtune.shipped import MODELS_DIR, SHIPPED_NAMES
 from voxtune.text import canonical_language, prepare_text, split_text
 from voxtune.train.distributed import resolve_device
 from voxtune.tts.checkpoint import TTSMeta, load_tts, recorded_codec
-from voxtune.tts.generate import SamplingConfig, generate
+from voxtune.tts.generate import SamplingConfig, generate_stream
 from voxtune.tts.layout import NO_TOKEN, TokenLayout, delay
 
 PAUSE_SECONDS = 0.25  # between split pieces
@@ -81,39 +89,98 @@ class Synthesizer:
         self.codec = _load_matching_codec(codec or recorded_codec(model, self.meta), self.meta,
                                           str(self.device))
 
-    def speak(self, text: str, out: Path, speaker: str | None = None,
-              ref_audio: Path | None = None, ref_text: str | None = None,
-              language: str = "en", split: str = "length", speed: float = 1.0,
-              sampling: SamplingConfig | None = None, batch_size: int = 8,
-              compile: bool = False) -> SynthesisResult:
-        started = time.perf_counter()
-        sampling = sampling or SamplingConfig()
-        tts, layout, rate = self.tts, self.tts.layout, self.codec.sample_rate
+    @property
+    def sample_rate(self) -> int:
+        return self.codec.sample_rate
+
+    @property
+    def speakers(self) -> list[str]:
+        """The voices the model learned, in its vocabulary's order."""
+        return list(self.tts.layout.speakers)
+
+    def stream(self, text: str, speaker: str | None = None, ref_audio: Path | None = None,
+               ref_text: str | None = None, language: str = "en", split: str = "length",
+               speed: float = 1.0, sampling: SamplingConfig | None = None,
+               batch_size: int = 8, compile: bool = False) -> "SpeechStream":
+        """`text` made ready to speak: the voice, the pieces and their prompts are checked
+        and built here (an `InputError` names what is wrong); iterating the result
+        generates and decodes the audio."""
+        layout = self.tts.layout
         prefix = _voice_prefix(layout, self.meta, self.tokenizer, self.codec, speaker,
                                ref_audio, ref_text, language)
         pieces = split_text(text, split, max_chars=PIECE_CHARS.get(
             canonical_language(language), PIECE_CHARS_OTHERS))
         if not pieces:
             raise InputError("nothing to say: the text is empty")
+        check_speed(speed)
         prompts = [np.concatenate([prefix, _text_grid(
             prepare_text(piece, language, self.tokenizer) + [layout.audio_start], layout)])
             for piece in pieces]
-        audio, frames, first_audio = [], [], None
-        for start in range(0, len(prompts), batch_size):
-            codes = generate(tts, prompts[start:start + batch_size], sampling, compile=compile)
-            for piece_codes in codes:
-                audio.append(_decode(self.codec, piece_codes))
-                frames.append(piece_codes.shape[1])
-                first_audio = first_audio or time.perf_counter() - started
-        pause = np.zeros(int(PAUSE_SECONDS * rate), dtype=np.float32)
-        joined = np.concatenate([part for piece in audio for part in (piece, pause)][:-1])
-        joined = change_speed(joined, rate, speed)
-        write_audio(Path(out), joined, rate)
-        return SynthesisResult(out=Path(out), seconds=len(joined) / rate, pieces=pieces,
-                               wall_s=time.perf_counter() - started,
-                               first_audio_s=first_audio or 0.0, device=str(self.device),
-                               frames=frames)
+        return SpeechStream(self, pieces, prompts, speed, sampling or SamplingConfig(),
+                            batch_size, compile)
 
+    def speak(self, text: str, out: Path, speaker: str | None = None,
+              ref_audio: Path | None = None, ref_text: str | None = None,
+              language: str = "en", split: str = "length", speed: float = 1.0,
+              sampling: SamplingConfig | None = None, batch_size: int = 8,
+              compile: bool = False) -> SynthesisResult:
+        """Speak `text` into `out`; `first_audio_s` is when the stream's first chunk was
+        ready."""
+        started = time.perf_counter()
+        speech = self.stream(text, speaker=speaker, ref_audio=ref_audio, ref_text=ref_text,
+                             language=language, split=split, speed=speed, sampling=sampling,
+                             batch_size=batch_size, compile=compile)
+        chunks, first_audio = [], None
+        for chunk in speech:
+            chunks.append(chunk)
+            first_audio = first_audio or time.perf_counter() - started
+        joined = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        write_audio(Path(out), joined, self.sample_rate)
+        return SynthesisResult(out=Path(out), seconds=len(joined) / self.sample_rate,
+                               pieces=speech.pieces, wall_s=time.perf_counter() - started,
+                               first_audio_s=first_audio or 0.0, device=str(self.device),
+                               frames=speech.frames)
+
+
+class SpeechStream:
+    """The audio of one text as it is decoded: iterating yields float32 mono chunks at
+    `sample_rate` Hz, in order, the pauses between pieces included; joined, they are the
+    whole utterance. `frames` grows by each piece's codec frames as it ends.
+
+    Pieces are generated `batch_size` at a time; the first unfinished piece of a batch
+    streams while the others are generated beside it, and each later piece follows as soon
+    as the one before it has ended."""
+
+    def __init__(self, synthesizer: Synthesizer, pieces: list[str], prompts: list[np.ndarray],
+                 speed: float, sampling: SamplingConfig, batch_size: int, compile: bool):
+        self.synthesizer, self.pieces, self.prompts = synthesizer, pieces, prompts
+        self.speed, self.sampling = speed, sampling
+        self.batch_size, self.compile = max(1, batch_size), compile
+        self.sample_rate = synthesizer.sample_rate
+        self.frames: list[int] = []
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        codec, whole = self.synthesizer.codec, self.speed != 1.0
+        pause = np.zeros(int(PAUSE_SECONDS / self.speed * self.sample_rate), dtype=np.float32)
+        for start in range(0, len(self.prompts), self.batch_size):
+            batch = self.prompts[start:start + self.batch_size]
+            decoders = [ChunkedDecoder(codec, whole=whole) for _ in batch]
+            current = 0  # the piece of this batch whose audio is being sent
+            for progress in generate_stream(self.synthesizer.tts, batch, self.sampling,
+                                            compile=self.compile):
+                while current < len(batch):
+                    final = progress.ended[current]
+                    audio = decoders[current].feed(progress.codes[current], final)
+                    if whole and final:
+                        audio = change_speed(audio, self.sample_rate, self.speed)
+                    if len(audio):
+                        yield audio
+                    if not final:
+                        break
+                    self.frames.append(progress.codes[current].shape[1])
+                    current += 1
+                    if start + current < len(self.prompts):
+                        yield pause
 
 def _load_matching_codec(path: str | None, meta: TTSMeta, device: str) -> Codec:
     """The codec named (or recorded in the model), else the shipped codec whose id the model
@@ -152,7 +219,7 @@ def _voice_prefix(layout: TokenLayout, meta: TTSMeta, tokenizer, codec: Codec,
         except ClipRejected as exc:
             raise InputError(f"reference {ref_audio}: {exc}") from exc
         mono = resample(samples.mean(axis=0), rate, codec.sample_rate).astype(np.float32)
-        codes, _ = codec.encode(torch.from_numpy(mono)[None].to(_device(codec)),
+        codes, _ = codec.encode(torch.from_numpy(mono)[None].to(codec_device(codec)),
                                 torch.tensor([len(mono)]))
         steps = layout.audio_ids(delay(codes[0].cpu().numpy(), layout))
         text_ids = prepare_text(ref_text, language, tokenizer) + [layout.audio_start]
@@ -173,16 +240,3 @@ def _text_grid(ids: list[int], layout: TokenLayout) -> np.ndarray:
     grid = np.full((len(ids), layout.num_codebooks), NO_TOKEN, dtype=np.int64)
     grid[:, 0] = ids
     return grid
-
-
-def _decode(codec: Codec, codes: np.ndarray) -> np.ndarray:
-    if codes.shape[1] == 0:
-        return np.zeros(0, dtype=np.float32)
-    tensor = torch.from_numpy(codes)[None].to(_device(codec))
-    wavs, lengths = codec.decode(tensor, torch.tensor([codes.shape[1]]))
-    return wavs[0, :int(lengths[0])].float().cpu().numpy()
-
-
-def _device(codec: Codec) -> torch.device:
-    return getattr(codec, "device", torch.device("cpu"))
-

@@ -26,6 +26,7 @@ class VoxCodec:
         self.codebook_size: int = config.codebook_size
         self.samples_per_frame: int = config.samples_per_frame
         self.codec_id: str = f"voxcodec:{codec_fingerprint(model)}"
+        self.decode_context: int | None = model.decode_context
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, device: str = "cpu") -> "VoxCodec":

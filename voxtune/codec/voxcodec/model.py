@@ -17,6 +17,8 @@ Shapes: audio [batch, samples] with samples a multiple of `samples_per_frame`; m
 [batch, num_codebooks, token frames].
 """
 
+import math
+
 import torch
 from torch import nn
 from vector_quantize_pytorch import ResidualFSQ
@@ -100,6 +102,20 @@ class VoxCodecModel(nn.Module):
         """Codes [batch, num_codebooks, frames] → audio [batch, frames × samples_per_frame]."""
         latent = self.quantizer.get_output_from_indices(codes.transpose(1, 2))
         return self.vocoder(self.decoder(latent.transpose(1, 2)))
+
+    @property
+    def decode_context(self) -> int:
+        """Token frames on either side that decoding one frame reads: its receptive field.
+
+        Decoder: the embedding conv (kernel 3) reaches 1 frame, each ConvNeXt block
+        (kernel 7) 3 frames at the token rate. Vocoder: each block 3 mel frames, and the
+        ISTFT's overlap-add at most `n_fft / hop_length` mel frames; the transposed conv
+        maps a token frame to `downsample` mel frames without mixing them. LayerNorms work
+        per frame. A chunk decoded with this many frames either side is therefore exact in
+        its middle (`voxtune.codec.chunked`)."""
+        config = self.config
+        mel = 3 * config.vocoder_layers + math.ceil(config.n_fft / config.hop_length)
+        return 1 + 3 * config.decoder_low_layers + math.ceil(mel / config.downsample)
 
     def tokenizer_modules(self) -> list[nn.Module]:
         """The parts that decide the codes; fixed when only the decoder is fine-tuned."""
