@@ -89,14 +89,37 @@ def _read_ffmpeg(path: Path, start: float | None, end: float | None) -> tuple[np
 
 def audio_duration(path: Path) -> float:
     """Duration in seconds from the header when possible, else by decoding."""
+    seconds = _soundfile_duration(path)
+    if seconds is not None:
+        return seconds
+    audio, rate = read_audio(path)
+    return audio.shape[1] / rate
+
+
+def declared_duration(path: Path) -> float | None:
+    """The duration a file's header states, without decoding any audio (None: it states
+    none, or it is no container FFmpeg knows): what a server checks before it decodes."""
+    seconds = _soundfile_duration(path)
+    if seconds is not None:
+        return seconds
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return container.duration / av.time_base if container.duration else None
+    except Exception:  # not a container FFmpeg knows: the decoder will say so
+        return None
+
+
+def _soundfile_duration(path: Path) -> float | None:
+    """Frames / rate from a header libsndfile reads, or None."""
     try:
         info = sf.info(str(path))
         if info.frames > 0 and info.samplerate > 0:
             return info.frames / info.samplerate
     except (sf.LibsndfileError, RuntimeError):
         pass
-    audio, rate = read_audio(path)
-    return audio.shape[1] / rate
+    return None
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:

@@ -10,11 +10,9 @@ formats work.
 import tempfile
 from pathlib import Path
 
-import av
 import numpy as np
-import soundfile as sf
 
-from voxtune.audio.io import read_audio, to_mono
+from voxtune.audio.io import declared_duration, read_audio, to_mono
 from voxtune.errors import ClipRejected
 from voxtune.serve.config import LimitsConfig
 from voxtune.serve.errors import ServeError
@@ -33,7 +31,7 @@ def decode_upload(data: bytes, filename: str, limits: LimitsConfig,
         handle.write(data)
         handle.flush()
         path = Path(handle.name)
-        declared = _declared_seconds(path)
+        declared = declared_duration(path)
         if declared is not None and declared > limits.max_upload_seconds:
             raise _too_long(declared, limits, param)
         try:
@@ -46,21 +44,6 @@ def decode_upload(data: bytes, filename: str, limits: LimitsConfig,
     if seconds > limits.max_upload_seconds:
         raise _too_long(seconds, limits, param)
     return to_mono(audio).astype(np.float32), rate
-
-
-def _declared_seconds(path: Path) -> float | None:
-    """The duration a file's header states, without decoding it (None: it states none)."""
-    try:
-        info = sf.info(str(path))
-        if info.frames > 0 and info.samplerate > 0:
-            return info.frames / info.samplerate
-    except (sf.LibsndfileError, RuntimeError):
-        pass
-    try:
-        with av.open(str(path)) as container:
-            return container.duration / av.time_base if container.duration else None
-    except Exception:  # not a container FFmpeg knows: the decoder will say so
-        return None
 
 
 def _too_long(seconds: float, limits: LimitsConfig, param: str) -> ServeError:
