@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Response
 
 from voxtune.errors import InputError
-from voxtune.serve import openai
+from voxtune.serve import gptsovits, openai
 from voxtune.serve.auth import BearerAuth
 from voxtune.serve.config import ServeConfig
 from voxtune.serve.errors import ErrorShapes, install_error_handlers, openai_error
@@ -51,6 +51,8 @@ def build_app(config: ServeConfig, api_key: str | None = None) -> FastAPI:
     admission = Admission(config.limits, metrics)
     shapes = ErrorShapes()
     shapes.register("/v1/", openai_error)
+    for prefix in gptsovits.PREFIXES:
+        shapes.register(prefix, gptsovits.api_v2_error)
     registry = VoiceRegistry.load(config.models, config.voices, config.device,
                                   config.default_voice)
     transcription = TranscriptionService(config.asr, config.limits, admission, metrics)
@@ -71,6 +73,7 @@ def build_app(config: ServeConfig, api_key: str | None = None) -> FastAPI:
     install_error_handlers(app, shapes)
     app.include_router(core)
     app.include_router(openai.router)
+    app.include_router(gptsovits.router)
     app.add_middleware(BodyLimit, limit=config.limits.max_upload_bytes, shapes=shapes,
                        metrics=metrics)
     if api_key:

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ import numpy as np
 
 from voxtune.errors import InputError, VoxtuneError
 from voxtune.serve.config import ServeConfig
+from voxtune.serve.encoders import Encoder
 from voxtune.serve.errors import ServeError
 from voxtune.serve.limits import Admission, Ticket
 from voxtune.serve.metrics import Metrics
@@ -110,6 +112,29 @@ class SpeechRun:
                 yield chunk
         finally:
             self.close()
+
+    async def encoded(self, encoder: Encoder) -> AsyncIterator[bytes]:
+        """The run's audio as `encoder`'s bytes, sent as it is decoded. A failure once the
+        response has started can no longer change its status: the encoder's tail still ends
+        the file cleanly, and the failure is counted and logged."""
+        failure = None
+        try:
+            async for chunk in self:
+                data = encoder.encode(chunk)
+                if data:
+                    yield data
+        except ServeError as exc:
+            failure = exc
+        except Exception as exc:  # a bug: logged, and the stream still ends as a valid file
+            log.exception("speech stream failed")
+            failure = ServeError(500, f"synthesis failed ({type(exc).__name__})",
+                                 code="server_error")
+        tail = encoder.finish()
+        if tail:
+            yield tail
+        if failure is not None:
+            self.metrics.stream_failures.labels(self.job.route).inc()
+            log.warning("%s: stream ended early: %s", self.job.route, failure.message)
 
     def close(self) -> None:
         self.cancelled.set()

@@ -34,6 +34,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
 REFERENCE_ID = re.compile(r"^[A-Za-z0-9_\- ]{1,255}$")  # fish-speech's rule for reference ids
 MAX_TRANSCRIPT_BYTES = 64 * 1024
 LISTED_IN_ERRORS = 20
+PICKLE_SUFFIXES = (".ckpt", ".pth", ".pt", ".bin", ".pkl", ".pickle")  # never loaded
 
 
 @dataclass
@@ -171,7 +172,7 @@ class VoiceRegistry:
     def _reference_path(self, name: str) -> Reference:
         """The clip at `name`, a relative path inside the voices folder."""
         path = PurePosixPath(name)
-        if path.is_absolute() or "\\" in name or "\x00" in name or ".." in path.parts:
+        if _leaves_folder(name):
             raise ServeError(400, f"voice {name!r}: a voice path is relative to the voices "
                              "folder and stays inside it (no leading '/', no '..')",
                              code="voice_path_refused", param="voice")
@@ -195,15 +196,48 @@ class VoiceRegistry:
         text = label.read_text(encoding="utf-8", errors="replace").strip()
         return Reference(clip, text) if text else None
 
-    def _inside(self, path: Path, name: str) -> Path:
+    def _inside(self, path: Path, name: str, kind: str = "voice") -> Path:
         """`path` with its links resolved, refused unless it stays in the voices folder.
-        Only links inside the folder are read to find out; nothing they point to is."""
+        Only links inside the folder are read to find out; nothing they point to is.
+        `kind` (voice, weights) is what the refusal calls `name`."""
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(self.real_root):
-            raise ServeError(400, f"voice {name!r} leads outside the voices folder (through a "
-                             "link); only files inside it can be voices",
-                             code="voice_path_refused", param="voice")
+            raise ServeError(400, f"{kind} {name!r} leads outside the voices folder (through a "
+                             "link); only files inside it are served",
+                             code=f"{kind}_path_refused", param=kind)
         return real
+
+    def model_at(self, path: str) -> LoadedModel:
+        """The model loaded at start from `path`, a merged voice folder inside the voices
+        folder or a `.safetensors` file in one: how a client picks a model by its weights'
+        path. Nothing is loaded here; a pickle checkpoint or a path that leaves the folder is
+        refused before anything is read."""
+        relative = PurePosixPath(path)
+        if self.root is None:
+            raise ServeError(404, f"{path!r}: this server has no voices folder; name a loaded "
+                             "model", code="model_not_found")
+        if _leaves_folder(path) or not relative.parts:
+            raise ServeError(400, f"{path!r} is not a path inside the voices folder (relative, "
+                             "no leading '/', no '..'); models are merged voice folders in "
+                             "--voices", code="weights_path_refused")
+        if relative.suffix.lower() in PICKLE_SUFFIXES:
+            raise ServeError(400, f"{path!r} is a pickle checkpoint, which this server never "
+                             "loads; name a merged voice folder in --voices, whose weights "
+                             "are safetensors", code="weights_path_refused")
+        folder = self._inside(self.root / relative.parts[0], path, "weights")
+        model = self.model(relative.parts[0])
+        if model is None or not is_tts_folder(folder):
+            loaded = [m.name for m in self.models if is_tts_folder(self.root / m.name)]
+            raise ServeError(404, f"no model was loaded from {relative.parts[0]!r} in the "
+                             "voices folder (models load at start); use one of: "
+                             f"{', '.join(loaded) or 'none'}", code="model_not_found")
+        if len(relative.parts) > 1:
+            weights = self._inside(self.root / relative, path, "weights")
+            if relative.suffix.lower() != ".safetensors" or not weights.is_file():
+                raise ServeError(404, f"{path!r} is not a .safetensors file of the voice "
+                                 f"folder {model.name!r}; name the folder itself",
+                                 code="model_not_found")
+        return model
 
     def _unknown(self, name: str) -> ServeError:
         known = self.names()
@@ -212,6 +246,12 @@ class VoiceRegistry:
         paths = " or a clip's path inside the voices folder" if self.root is not None else ""
         return ServeError(404, f"no voice is named {name!r}; use one of: {shown or 'none'}"
                           f"{paths}", code="voice_not_found", param="voice")
+
+
+def _leaves_folder(name: str) -> bool:
+    """Whether a path, taken relative to the voices folder, could lead out of it."""
+    path = PurePosixPath(name)
+    return path.is_absolute() or "\\" in name or "\x00" in name or ".." in path.parts
 
 
 def _looks_like_path(name: str) -> bool:
