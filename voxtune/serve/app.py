@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Response
 
 from voxtune.errors import InputError
-from voxtune.serve import gptsovits, openai
+from voxtune.serve import fishspeech, gptsovits, openai
 from voxtune.serve.auth import BearerAuth
 from voxtune.serve.config import ServeConfig
 from voxtune.serve.errors import ErrorShapes, install_error_handlers, openai_error
@@ -53,6 +53,8 @@ def build_app(config: ServeConfig, api_key: str | None = None) -> FastAPI:
     shapes.register("/v1/", openai_error)
     for prefix in gptsovits.PREFIXES:
         shapes.register(prefix, gptsovits.api_v2_error)
+    for prefix in fishspeech.ERROR_PREFIXES:
+        shapes.register(prefix, fishspeech.fish_error)
     registry = VoiceRegistry.load(config.models, config.voices, config.device,
                                   config.default_voice)
     transcription = TranscriptionService(config.asr, config.limits, admission, metrics)
@@ -74,6 +76,7 @@ def build_app(config: ServeConfig, api_key: str | None = None) -> FastAPI:
     app.include_router(core)
     app.include_router(openai.router)
     app.include_router(gptsovits.router)
+    app.include_router(fishspeech.router)
     app.add_middleware(BodyLimit, limit=config.limits.max_upload_bytes, shapes=shapes,
                        metrics=metrics)
     if api_key:

@@ -129,6 +129,11 @@ class VoiceRegistry:
     def names(self) -> list[str]:
         """Every voice by name: `default`, the speakers, the reference ids (clips are
         named by their paths and not listed)."""
+        return ([DEFAULT] if self.models else []) + list(self.speakers) + self.reference_ids()
+
+    def reference_ids(self) -> list[str]:
+        """The folders of the voices folder that are reference ids (a clip with its
+        transcript inside), by name."""
         ids = []
         if self.root is not None and self.root.is_dir():
             for folder in sorted(self.root.iterdir()):
@@ -137,7 +142,7 @@ class VoiceRegistry:
                         ids.append(folder.name)
                 except ServeError:  # a folder that links outside is no voice
                     continue
-        return ([DEFAULT] if self.models else []) + list(self.speakers) + ids
+        return ids
 
     def _default(self, model: LoadedModel | None) -> Voice:
         if self.default_voice is not None and model is None:
